@@ -1,0 +1,794 @@
+"""The ``local`` sandbox backend: bubblewrap namespaces on this machine.
+
+Each sandbox gets private writable folders (``/app``, ``/tmp``, ``/root``,
+``/logs``, ``/tests``, ``/solution`` ...) over a read-only view of the host's
+``/usr`` and ``/etc``, its own PID, IPC, UTS and (unless the task allows the
+network) network namespace. Inside runs one small bash *control loop* that
+executes requests written to a private control folder; that keeps an ``exec``
+round trip at a few milliseconds. Killing the namespace's PID 1 kills every
+process in it, which is how agent leftovers (daemons included) are removed
+before verification and at stop.
+
+A task's Dockerfile is applied here when it only uses FROM (a Debian 12 image or
+litecore's base images, matching this host), WORKDIR, ENV, COPY/ADD of local
+files, and RUN steps that succeed in the sandbox; anything else needs a
+container backend, and the error says so.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+import attrs
+import psutil
+
+import litecore
+from litecore.dockerfile import env_pairs, parse_dockerfile
+from litecore.errors import SandboxUnavailable
+from litecore.records import SandboxBackendPlugin
+from litecore.sandbox import (
+    MAX_OUTPUT_BYTES,
+    ExecResult,
+    OutputBuffer,
+    Sandbox,
+    SandboxBackend,
+    Session,
+    default_cache_dir,
+    shell_script,
+)
+from litecore.task import Task, tree_digest
+
+#: Folders a sandbox owns (writable, private). Everything else is the host's, read-only.
+PRIVATE_DIRS = (
+    "/app", "/root", "/home", "/srv", "/opt", "/data", "/workspace", "/mnt",
+    "/tmp", "/var/tmp", "/run", "/logs", "/tests", "/solution",
+)
+#: FROM images this host can stand in for (Debian 12), besides configured ones.
+HOST_COMPATIBLE_IMAGES = (
+    "debian:bookworm", "debian:bookworm-slim", "debian:12", "debian:12-slim",
+    "litecore/base:bookworm", "litecore/dev:bookworm", "debian-min:bookworm",
+)
+IGNORED_INSTRUCTIONS = {"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "ARG", "SHELL", "STOPSIGNAL",
+                        "HEALTHCHECK", "VOLUME", "MAINTAINER"}
+SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+INSTALL_HINT = "apt-get install -y bubblewrap"
+
+CONTROL_LOOP = r"""
+while IFS=' ' read -r op id t; do
+  case "$op" in
+    X) timeout -k 1 "$t" bash --noprofile --norc /.lc/$id.sh </dev/null >/.lc/$id.out 2>&1
+       echo "$id $?" ;;
+    S) ( cd "$(cat /.lc/$id.cwd)" 2>/dev/null
+         exec -a lc-session-$id bash --noprofile --norc /.lc/session.sh $id ) </.lc/$id.in >/.lc/$id.out 2>&1 &
+       echo "$id 0" ;;
+    *) echo "$id 127" ;;
+  esac
+done
+"""
+SESSION_SHELL = r"""trap 'printf "\036EXIT:%d\036\n" $?' EXIT
+. /.lc/$1.rc
+while IFS= read -r __lc_line; do eval "$__lc_line"; done
+"""
+
+
+@attrs.frozen(kw_only=True)
+class LocalConfig:
+    """Options of ``[sandbox.local]``."""
+
+    #: Where sandbox folders live (default: a litecore folder in the system temp dir).
+    root: str | None = None
+    #: Extra FROM images to treat as equivalent to this host.
+    compatible_images: list[str] = attrs.field(factory=list)
+    #: Output kept per command, in bytes.
+    max_output_bytes: int = MAX_OUTPUT_BYTES
+
+
+def sandbox_root(config: LocalConfig | None = None) -> Path:
+    if config and config.root:
+        return Path(config.root)
+    return Path(tempfile.gettempdir()) / "litecore-sandboxes"
+
+
+def _require_bwrap() -> str:
+    path = shutil.which("bwrap")
+    if not path:
+        raise SandboxUnavailable(f"the local sandbox needs bubblewrap, which is not installed: {INSTALL_HINT}")
+    return path
+
+
+@attrs.frozen
+class PreparedEnv:
+    """A task environment applied to a snapshot folder."""
+
+    snapshot: Path
+    env: Mapping[str, str]
+    workdir: str
+
+
+def _host_path(fs: Path, sandbox_path: str) -> Path:
+    """Map an absolute sandbox path into the sandbox's private folders on the host."""
+    p = PurePosixPath(sandbox_path)
+    if not p.is_absolute():
+        raise ValueError(f"sandbox path must be absolute: {sandbox_path}")
+    for d in sorted(PRIVATE_DIRS, key=len, reverse=True):
+        if p == PurePosixPath(d) or PurePosixPath(d) in p.parents:
+            rel = p.relative_to("/")
+            host = fs / rel
+            # resolve without following links out of the sandbox tree
+            return host
+    raise PermissionError(f"{sandbox_path} is read-only in the local sandbox (writable: {', '.join(PRIVATE_DIRS)})")
+
+
+def _clear_dir(path: Path) -> None:
+    """Empty ``path`` (a bind-mount source: the folder itself must survive)."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink()
+    path.mkdir(parents=True, exist_ok=True)
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _copy_in(src: Path, dst: Path) -> None:
+    if src.is_dir():
+        shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
+    else:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+class _Namespace:
+    """One bwrap process tree running the control loop."""
+
+    def __init__(self, fs: Path, ctl: Path, *, network: bool, env: Mapping[str, str]) -> None:
+        self.ctl = ctl
+        ctl.mkdir(parents=True, exist_ok=True)
+        (ctl / "session.sh").write_text(SESSION_SHELL)
+        args = [
+            _require_bwrap(),
+            "--ro-bind", "/usr", "/usr",
+            "--ro-bind", "/etc", "/etc",
+            "--ro-bind", "/var", "/var",
+            "--symlink", "usr/bin", "/bin",
+            "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/sbin", "/sbin",
+        ]
+        if os.path.isdir("/usr/lib64"):
+            args += ["--symlink", "usr/lib64", "/lib64"]
+        args += ["--dev", "/dev", "--proc", "/proc"]
+        for d in PRIVATE_DIRS:
+            args += ["--bind", str(fs / d.lstrip("/")), d]
+        args += ["--bind", str(ctl), "/.lc"]
+        args += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+        if network:
+            args += ["--share-net"]
+        base_env = {"PATH": SANDBOX_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm",
+                    "PYTHONDONTWRITEBYTECODE": "1"}
+        for k, v in {**base_env, **env}.items():
+            args += ["--setenv", k, v]
+        args += ["bash", "--noprofile", "--norc", "-c", CONTROL_LOOP]
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            start_new_session=True, bufsize=0,
+        )
+        self._lock = threading.Lock()
+        self._reader = self.proc.stdout
+
+    def request(self, op: str, rid: str, arg: str, *, deadline: float | None) -> int | None:
+        """Send one control request and wait for its reply line; None if the deadline passes."""
+        with self._lock:
+            assert self.proc.stdin is not None
+            try:
+                self.proc.stdin.write(f"{op} {rid} {arg}\n".encode())
+            except (BrokenPipeError, OSError):
+                return None
+            line = b""
+            fd = self._reader.fileno()
+            while not line.endswith(b"\n"):
+                wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+                ready, _, _ = select.select([fd], [], [], wait)
+                if not ready:
+                    return None
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    return None
+                line += chunk
+            rid_back, _, code = line.decode().strip().rpartition(" ")
+            return int(code) if rid_back == rid and code.lstrip("-").isdigit() else None
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def kill(self) -> None:
+        """Kill every process in the namespace (killing its PID 1 takes all of them)."""
+        if self.proc.poll() is None:
+            procs = self.descendants()
+            for p in procs:
+                try:
+                    p.kill()
+                except psutil.NoSuchProcess:
+                    pass
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class LocalSession(Session):
+    """A bash reading lines from a FIFO; each ``run`` evals a command file and prints a marker."""
+
+    def __init__(self, sandbox: LocalSandbox, sid: str, cwd: str) -> None:
+        self.sandbox = sandbox
+        self.sid = sid
+        self.cwd = cwd
+        self._pid: int | None = None
+        self._counter = 0
+        self._closed = False
+        self._start()
+
+    def _start(self) -> None:
+        ns = self.sandbox._ns
+        ctl = ns.ctl
+        for suffix in (".in", ".out"):
+            p = ctl / f"{self.sid}{suffix}"
+            p.unlink(missing_ok=True)
+            os.mkfifo(p)
+        (ctl / f"{self.sid}.cwd").write_text(self.cwd)
+        rc_lines = [f"export {k}={_q(v)}" for k, v in self.sandbox.env.items()]
+        (ctl / f"{self.sid}.rc").write_text("\n".join(rc_lines) + "\n")
+        self._out_fd = os.open(ctl / f"{self.sid}.out", os.O_RDONLY | os.O_NONBLOCK)
+        ns.request("S", self.sid, "0", deadline=time.monotonic() + 10)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._in_fd = os.open(ctl / f"{self.sid}.in", os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("local sandbox: session shell did not start") from None
+                time.sleep(0.001)
+        os.set_blocking(self._in_fd, True)
+        self._pid = None
+        self._offset: float | None = None
+        self._dead = False
+
+    def _session_pid(self) -> int | None:
+        """Host PID of the session shell, and the offset between psutil's clock and ours."""
+        if self._pid is None:
+            for p in self.sandbox._ns.descendants():
+                try:
+                    if p.cmdline()[:1] == [f"lc-session-{self.sid}"]:
+                        self._pid = p.pid
+                        break
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+        return self._pid
+
+    def _clock_offset(self) -> float:
+        """psutil's create_time counts from a whole-second boot time: measure its offset once."""
+        if self._offset is None:
+            before = time.time()
+            probe = subprocess.Popen(["true"])
+            try:
+                self._offset = psutil.Process(probe.pid).create_time() - before
+            except psutil.NoSuchProcess:
+                self._offset = 0.0
+            probe.wait()
+        return self._offset
+
+    def run(self, command: str, *, timeout: float) -> ExecResult:
+        if self._closed:
+            return ExecResult(exit_code=None, output="", error="session is closed")
+        note = ""
+        if self._dead:
+            self._restart()
+            note = "[the previous shell exited; a new shell was started in the working folder]\n"
+        self._counter += 1
+        cmd_file = self.sandbox._ns.ctl / f"{self.sid}.c{self._counter}"
+        cmd_file.write_text(command)
+        nonce = secrets.token_hex(6)
+        line = (
+            f'{{ eval "$(cat /.lc/{self.sid}.c{self._counter})"; }} </dev/null; '
+            f"printf '\\036{nonce}:%d\\036\\n' $?\n"
+        )
+        start = time.monotonic()
+        start_wall = time.time()
+        try:
+            os.write(self._in_fd, line.encode())
+        except OSError:
+            self._dead = True
+            return ExecResult(exit_code=None, output=note, error="session shell is gone", duration_s=0.0)
+        buf = OutputBuffer(self.sandbox.config.max_output_bytes)
+        window = b""
+        marker = f"\x1e{nonce}:".encode()
+        exit_marker = b"\x1eEXIT:"
+        deadline = start + timeout
+        code: int | None = None
+        timed_out = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                self._interrupt(start_wall)
+                break
+            ready, _, _ = select.select([self._out_fd], [], [], remaining)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self._out_fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                time.sleep(0.001)  # no writer at the moment
+                continue
+            window += chunk
+            idx = window.find(marker)
+            eidx = window.find(exit_marker)
+            if idx >= 0 or eidx >= 0:
+                use = idx if idx >= 0 else eidx
+                mlen = len(marker) if idx >= 0 else len(exit_marker)
+                end = window.find(b"\x1e", use + mlen)
+                if end < 0:
+                    continue  # marker not complete yet
+                buf.add(window[:use])
+                try:
+                    code = int(window[use + mlen : end])
+                except ValueError:
+                    code = None
+                if idx < 0:
+                    self._dead = True
+                break
+            # keep a short tail in the window in case a marker is split
+            if len(window) > 64:
+                buf.add(window[:-64])
+                window = window[-64:]
+        if timed_out:
+            # drain what is there without waiting
+            try:
+                while True:
+                    chunk = os.read(self._out_fd, 65536)
+                    if not chunk:
+                        break
+                    buf.add(chunk.replace(b"\x1e", b""))
+            except BlockingIOError:
+                pass
+            buf.add(window)
+        text, truncated = buf.text()
+        text = _STALE_MARKER.sub("", text)
+        return ExecResult(
+            exit_code=None if timed_out else code,
+            output=note + text,
+            timed_out=timed_out,
+            duration_s=time.monotonic() - start,
+            truncated=truncated,
+        )
+
+    def _interrupt(self, since: float) -> None:
+        """Kill what the timed-out command started; earlier background jobs survive."""
+        pid = self._session_pid()
+        if pid is None:
+            return
+        try:
+            children = psutil.Process(pid).children()
+        except psutil.NoSuchProcess:
+            self._dead = True
+            return
+        victims = []
+        since += self._clock_offset()
+        for c in children:
+            try:
+                if c.create_time() >= since - 0.02:
+                    victims.append(c)
+                    victims.extend(c.children(recursive=True))
+            except psutil.NoSuchProcess:
+                continue
+        for v in victims:
+            try:
+                v.kill()
+            except psutil.NoSuchProcess:
+                pass
+        # let the shell print its marker for the killed command, then swallow it
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self._out_fd], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(self._out_fd, 65536)
+                except BlockingIOError:
+                    continue
+                if b"\x1e" in chunk:
+                    break
+
+    def _restart(self) -> None:
+        for fd in (self._in_fd, self._out_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._counter = 0
+        self._start()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for fd in (getattr(self, "_in_fd", None), getattr(self, "_out_fd", None)):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        pid = self._session_pid() if self.sandbox._ns.proc.poll() is None else None
+        if pid:
+            try:
+                for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+                    p.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+
+_STALE_MARKER = re.compile("\x1e[0-9a-f]{12}:-?[0-9]+\x1e\n?")
+
+
+def _q(v: str) -> str:
+    import shlex
+
+    return shlex.quote(v)
+
+
+class LocalSandbox(Sandbox):
+    def __init__(self, backend: LocalBackend, task: Task, prepared: PreparedEnv) -> None:
+        self.task = task
+        self.config = backend.config
+        self._workdir = task.workdir or prepared.workdir
+        self.env = {**prepared.env, **task.env}
+        root = sandbox_root(backend.config)
+        root.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="sbx-", dir=root))
+        (self.dir / "owner").write_text(str(os.getpid()))
+        self.fs = self.dir / "fs"
+        self._stopped = False
+        self._ns: _Namespace
+        self._generation = 0
+        self._sessions: list[LocalSession] = []
+        try:
+            for d in PRIVATE_DIRS:
+                (self.fs / d.lstrip("/")).mkdir(parents=True, exist_ok=True)
+            for sub in ("agent", "verifier", "artifacts"):
+                (self.fs / "logs" / sub).mkdir(parents=True, exist_ok=True)
+            for child in prepared.snapshot.iterdir():
+                _copy_in(child, self.fs / child.name)
+            (self.fs / self._workdir.lstrip("/")).mkdir(parents=True, exist_ok=True)
+            self._start_namespace()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_namespace(self) -> None:
+        self._generation += 1
+        ctl = self.dir / f"ctl{self._generation}"
+        self._ns = _Namespace(self.fs, ctl, network=self.task.allows_network, env=self.env)
+        self._counter = 0
+
+    @property
+    def workdir(self) -> str:
+        return self._workdir
+
+    def exec(self, command: str, *, timeout: float, cwd: str | None = None,
+             env: Mapping[str, str] | None = None) -> ExecResult:
+        start = time.monotonic()
+        if self._stopped:
+            return ExecResult(exit_code=None, output="", error="sandbox is stopped")
+        self._counter += 1
+        rid = f"x{self._counter}"
+        script = self._ns.ctl / f"{rid}.sh"
+        script.write_text(shell_script(command, cwd=cwd or self._workdir, env=env))
+        t = max(0.01, float(timeout))
+        code = self._ns.request("X", rid, f"{t:.3f}", deadline=start + t + 5.0)
+        out_path = self._ns.ctl / f"{rid}.out"
+        data = b""
+        try:
+            with open(out_path, "rb") as fh:
+                data = fh.read(self.config.max_output_bytes + 1)
+                size = os.fstat(fh.fileno()).st_size
+            if size > len(data):
+                with open(out_path, "rb") as fh:
+                    fh.seek(size - self.config.max_output_bytes // 2)
+                    tail = fh.read()
+                data = data[: self.config.max_output_bytes // 2] + b"\x00" + tail
+        except FileNotFoundError:
+            pass
+        for p in (script, out_path):
+            p.unlink(missing_ok=True)
+        text, truncated = _decode_clipped(data, self.config.max_output_bytes)
+        elapsed = time.monotonic() - start
+        if code is None:
+            # the control loop did not answer: the namespace is wedged or dead; restart it
+            self._ns.kill()
+            self._start_namespace()
+            return ExecResult(exit_code=None, output=text, timed_out=True, duration_s=elapsed,
+                              truncated=truncated, error="sandbox control loop did not answer; restarted")
+        timed_out = code == 124 and elapsed >= t * 0.95
+        return ExecResult(exit_code=None if timed_out else code, output=text, timed_out=timed_out,
+                          duration_s=elapsed, truncated=truncated)
+
+    def session(self) -> Session:
+        sid = f"s{len(self._sessions) + 1}g{self._generation}"
+        s = LocalSession(self, sid, self._workdir)
+        self._sessions.append(s)
+        return s
+
+    def upload(self, src: Path, dst: str) -> None:
+        host = _host_path(self.fs, dst)
+        src = Path(src)
+        if src.is_dir():
+            _clear_dir(host)
+        elif host.is_dir() and not host.is_symlink():
+            shutil.rmtree(host)
+        else:
+            host.unlink(missing_ok=True)
+        _copy_in(src, host)
+
+    def download(self, src: str, dst: Path) -> None:
+        host = _host_path(self.fs, src)
+        # never follow a link the agent planted out of the sandbox's folders
+        real = Path(os.path.realpath(host))
+        if not real.is_relative_to(self.fs.resolve()):
+            raise FileNotFoundError(src)
+        if not real.exists():
+            raise FileNotFoundError(src)
+        if real.is_dir():
+            shutil.copytree(real, dst, symlinks=True, dirs_exist_ok=True)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(real, dst)
+
+    def kill_agent_processes(self) -> None:
+        for s in self._sessions:
+            s._closed = True
+        self._sessions.clear()
+        self._ns.kill()
+        self._start_namespace()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        for s in self._sessions:
+            s.close()
+        ns = getattr(self, "_ns", None)
+        if ns is not None:
+            ns.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _decode_clipped(data: bytes, limit: int) -> tuple[str, bool]:
+    if b"\x00" in data and len(data) > limit // 2:
+        head, _, tail = data.partition(b"\x00")
+        return (
+            head.decode("utf-8", "replace") + "\n[... output omitted ...]\n" + tail.decode("utf-8", "replace"),
+            True,
+        )
+    return data.decode("utf-8", "replace"), False
+
+
+class LocalBackend(SandboxBackend):
+    name = "local"
+
+    def __init__(self, config: LocalConfig | None = None) -> None:
+        self.config = config or LocalConfig()
+        self.cache = default_cache_dir() / "local-env"
+        self._prepared: dict[str, PreparedEnv] = {}
+        self._lock = threading.Lock()
+        _require_bwrap()
+
+    def prepare(self, task: Task) -> PreparedEnv:
+        self._check_tools(task)
+        key = "v1-" + (tree_digest(task.path / "environment") if (task.path / "environment").is_dir() else "none")
+        if task.docker_image and not task.dockerfile:
+            key += "-" + task.docker_image
+        with self._lock:
+            if key in self._prepared:
+                return self._prepared[key]
+        target = self.cache / key
+        self.cache.mkdir(parents=True, exist_ok=True)
+        with open(self.cache / f"{key}.lock", "w") as lockf:
+            fcntl.flock(lockf, fcntl.LOCK_EX)
+            meta = target / "meta.json"
+            if not meta.is_file():
+                self._build(task, target)
+        info = json.loads(meta.read_text())
+        prepared = PreparedEnv(target / "fs", info["env"], info["workdir"])
+        with self._lock:
+            self._prepared[key] = prepared
+        return prepared
+
+    def _check_tools(self, task: Task) -> None:
+        missing = [t for t in task.requires if not shutil.which(t, path=SANDBOX_PATH)]
+        if missing:
+            raise SandboxUnavailable(
+                f"{task.path}: the local backend lacks {', '.join(missing)} on this host; "
+                f"install them (apt-get install ...) or use a container backend (--backend docker)"
+            )
+
+    def _compatible(self, image: str) -> bool:
+        return image in HOST_COMPATIBLE_IMAGES or image in self.config.compatible_images
+
+    def _build(self, task: Task, target: Path) -> None:
+        """Apply the Dockerfile to a fresh snapshot; write it atomically."""
+        tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=self.cache))
+        fs = tmp / "fs"
+        fs.mkdir()
+        env: dict[str, str] = {}
+        workdir = "/app"
+        try:
+            if task.dockerfile is None:
+                image = task.docker_image or ""
+                if not self._compatible(image):
+                    raise SandboxUnavailable(
+                        f"{task.path / 'task.toml'}: docker_image '{image}' is not this host's system; "
+                        f"this task needs a container backend (--backend docker or podman)"
+                    )
+            else:
+                env, workdir = self._apply_dockerfile(task, fs)
+            (tmp / "meta.json").write_text(json.dumps({"env": env, "workdir": workdir}))
+            if target.exists():
+                shutil.rmtree(target)
+            os.rename(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _apply_dockerfile(self, task: Task, fs: Path) -> tuple[dict[str, str], str]:
+        assert task.dockerfile is not None
+        dockerfile = task.dockerfile
+        context = dockerfile.parent
+        env: dict[str, str] = {}
+        workdir = "/app"
+        runs: list[tuple[int, str, str, dict[str, str]]] = []
+
+        def unsupported(line: int, why: str) -> SandboxUnavailable:
+            return SandboxUnavailable(
+                f"{dockerfile}:{line}: {why}; this task needs a container backend (--backend docker or podman)"
+            )
+
+        for ins in parse_dockerfile(dockerfile):
+            kw = ins.keyword
+            if kw == "FROM":
+                image = ins.value.split()[0]
+                if not self._compatible(image):
+                    raise unsupported(ins.line, f"FROM {image} is not this host's system (Debian 12)")
+            elif kw == "WORKDIR":
+                workdir = str(PurePosixPath(workdir) / ins.value.strip())
+                try:
+                    _host_path(fs, workdir).mkdir(parents=True, exist_ok=True)
+                except PermissionError:
+                    raise unsupported(ins.line, f"WORKDIR {workdir} is outside the sandbox's writable folders")
+            elif kw == "ENV":
+                env.update(env_pairs(ins.value))
+            elif kw in ("COPY", "ADD"):
+                args = [a for a in ins.args() if not a.startswith("--")]
+                if any(a.startswith("--from") for a in ins.args()):
+                    raise unsupported(ins.line, f"{kw} --from (multi-stage builds)")
+                if len(args) < 2:
+                    raise unsupported(ins.line, f"{kw} needs a source and a destination")
+                *srcs, dest = args
+                dest_abs = dest if dest.startswith("/") else str(PurePosixPath(workdir) / dest)
+                for s in srcs:
+                    if kw == "ADD" and ("://" in s or s.endswith((".tar", ".tar.gz", ".tgz", ".tar.xz"))):
+                        raise unsupported(ins.line, "ADD of URLs or archives")
+                    src_path = (context / s).resolve()
+                    if not src_path.is_relative_to(context.resolve()) or not src_path.exists():
+                        raise SandboxUnavailable(f"{dockerfile}:{ins.line}: {kw} source '{s}' does not exist in environment/")
+                    try:
+                        if src_path.is_dir():
+                            host = _host_path(fs, dest_abs)
+                            host.mkdir(parents=True, exist_ok=True)
+                            shutil.copytree(src_path, host, symlinks=True, dirs_exist_ok=True)
+                        else:
+                            into_dir = dest.endswith("/") or len(srcs) > 1
+                            host = _host_path(fs, str(PurePosixPath(dest_abs) / src_path.name) if into_dir else dest_abs)
+                            host.parent.mkdir(parents=True, exist_ok=True)
+                            shutil.copy2(src_path, host)
+                    except PermissionError:
+                        raise unsupported(ins.line, f"{kw} destination {dest_abs} is outside the sandbox's writable folders")
+            elif kw == "RUN":
+                runs.append((ins.line, ins.value, workdir, dict(env)))
+            elif kw == "USER":
+                if ins.value.strip() not in ("root", "0", "0:0", "root:root"):
+                    raise unsupported(ins.line, f"USER {ins.value.strip()} (the local sandbox runs as root)")
+            elif kw in IGNORED_INSTRUCTIONS:
+                continue
+            else:
+                raise unsupported(ins.line, f"instruction {kw} is not supported by the local backend")
+        if runs:
+            self._run_steps(task, fs, runs, dockerfile)
+        return env, workdir
+
+    def _run_steps(self, task: Task, fs: Path, runs: list[tuple[int, str, str, dict[str, str]]],
+                   dockerfile: Path) -> None:
+        for d in PRIVATE_DIRS:
+            (fs / d.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        ctl = fs.parent / "ctl"
+        ns = _Namespace(fs, ctl, network=task.allows_network, env={})
+        try:
+            for i, (line, cmd, workdir, env) in enumerate(runs):
+                (ctl / f"r{i}.sh").write_text(shell_script(cmd, cwd=workdir, env=env))
+                code = ns.request("X", f"r{i}", f"{task.build_timeout_sec:.0f}",
+                                  deadline=time.monotonic() + task.build_timeout_sec + 5)
+                if code != 0:
+                    out = (ctl / f"r{i}.out").read_text(errors="replace") if (ctl / f"r{i}.out").exists() else ""
+                    tail = out.strip().splitlines()[-1:] or [""]
+                    raise SandboxUnavailable(
+                        f"{dockerfile}:{line}: RUN failed in the local sandbox (exit {code}: {tail[0][:200]}); "
+                        f"this task needs a container backend (--backend docker or podman)"
+                    )
+        finally:
+            ns.kill()
+            shutil.rmtree(ctl, ignore_errors=True)
+        # the build's scratch folders are not part of the environment
+        for d in ("tmp", "run", "logs", "tests", "solution"):
+            _clear_dir(fs / d)
+
+    def open(self, task: Task) -> LocalSandbox:
+        prepared = self.prepare(task)
+        return LocalSandbox(self, task, prepared)
+
+
+def clean_leftovers(config: LocalConfig | None = None) -> int:
+    """Remove sandbox folders whose owning process is gone (after a crash); returns the count."""
+    root = sandbox_root(config)
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for d in root.iterdir():
+        owner = d / "owner"
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            pid = -1
+        if pid > 0 and psutil.pid_exists(pid):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+@litecore.hookimpl
+def litecore_sandbox_backends():
+    return [
+        SandboxBackendPlugin(
+            name="local",
+            factory=LocalBackend,
+            config=LocalConfig,
+            description="bubblewrap namespaces on this host: fast, no daemon, no network unless allowed",
+        )
+    ]

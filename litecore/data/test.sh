@@ -1,0 +1,9 @@
+#!/bin/bash
+# litecore verifier entry point (Harbor convention): run the hidden tests; the
+# conftest.py beside this file writes /logs/verifier/reward.json.
+mkdir -p /logs/verifier
+rm -f /logs/verifier/reward.json /logs/verifier/reward.txt
+cd /tests || exit 1
+export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1
+python3 -I -m pytest -q -p no:cacheprovider -p no:doctest -p no:pastebin -p no:legacypath \
+  --rootdir=/tests test_outputs.py 2>&1 | tee /logs/verifier/pytest.log

@@ -1,0 +1,103 @@
+"""Test support for litecore and its plugins (a pytest plugin, loaded via ``pytest11``).
+
+Fixtures:
+- ``plugin_manager``: a manager with autoload off; ``register`` plugins in-process.
+- ``local_backend``: the bubblewrap backend with a private cache folder.
+
+Helpers used by every domain plugin's quality-gate tests:
+- :func:`materialize` writes a generated task to a folder and loads it.
+- :func:`check_family` proves a family's instances (oracle 1, noop 0, wrong 0, twice).
+"""
+
+from __future__ import annotations
+
+import filecmp
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+
+from litecore.generate import GeneratedTask, render_draft
+from litecore.plugins import PluginManager
+from litecore.records import Domain, TaskRequest
+from litecore.sandbox import SandboxBackend
+from litecore.task import Task, load_task, write_task
+from litecore.verify import HarborVerifier, Validation, validate_task
+
+
+def generate(domain: Domain, family: str, seed: int, difficulty: str) -> GeneratedTask:
+    request = TaskRequest(seed=seed, difficulty=difficulty)
+    return render_draft(domain, family, request, domain.family(family).generate(request))
+
+
+def materialize(generated: GeneratedTask, root: Path) -> Task:
+    path = write_task(root / generated.task_id, instruction=generated.instruction, config=generated.config,
+                      files=generated.files, executables=generated.executables)
+    return load_task(path)
+
+
+def check_family(
+    domain: Domain,
+    family: str,
+    backend: SandboxBackend,
+    root: Path,
+    *,
+    seeds: Iterable[int] = (1, 2),
+    difficulties: Iterable[str] | None = None,
+    repeats: int = 2,
+) -> list[Validation]:
+    """Prove a family: for each seed x difficulty, oracle 1, noop 0 and its wrong solution 0.
+
+    Returns the validations; fails the test with every reason if any is not ok.
+    """
+    fam = domain.family(family)
+    results = []
+    failures = []
+    for difficulty in difficulties or fam.difficulties:
+        for seed in seeds:
+            gen = generate(domain, family, seed, difficulty)
+            task = materialize(gen, root)
+            v = validate_task(task, backend, HarborVerifier(), repeats=repeats,
+                              attacks={"wrong-solution": gen.wrong_solve})
+            results.append(v)
+            if not v.ok:
+                failures.append(f"{task.id}: {v.reason}")
+    if failures:
+        pytest.fail("family not proven:\n" + "\n".join(failures))
+    return results
+
+
+def check_determinism(domain: Domain, family: str, root: Path, *, seed: int = 7) -> None:
+    """Same seed, byte-identical folders; different seed, different instruction or files."""
+    for difficulty in domain.family(family).difficulties:
+        a = materialize(generate(domain, family, seed, difficulty), root / "a")
+        b = materialize(generate(domain, family, seed, difficulty), root / "b")
+        c = generate(domain, family, seed + 1, difficulty)
+        cmp = filecmp.dircmp(a.path, b.path)
+        _assert_same_tree(cmp)
+        g = generate(domain, family, seed, difficulty)
+        assert (c.instruction, dict(c.files)) != (g.instruction, dict(g.files)), f"{family}: seeds collide"
+
+
+def _assert_same_tree(cmp: filecmp.dircmp) -> None:
+    assert not cmp.left_only and not cmp.right_only, (cmp.left_only, cmp.right_only)
+    _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+    assert not mismatch and not errors, (mismatch, errors)
+    for sub in cmp.subdirs.values():
+        _assert_same_tree(sub)
+
+
+@pytest.fixture
+def plugin_manager() -> Iterator[PluginManager]:
+    """A plugin manager with autoload off: register what the test needs."""
+    yield PluginManager(autoload=False, disabled=())
+
+
+@pytest.fixture(scope="session")
+def local_backend(tmp_path_factory: pytest.TempPathFactory) -> SandboxBackend:
+    import os
+
+    from litecore.builtins.sandbox_local import LocalBackend
+
+    os.environ.setdefault("LITECORE_CACHE_DIR", str(tmp_path_factory.mktemp("litecore-cache")))
+    return LocalBackend()
