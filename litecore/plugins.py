@@ -127,7 +127,7 @@ class PluginManager:
         found: dict[str, Any] = {}
         for impl in reversed(hook.get_hookimpls()):  # registration order
             dist, _ = self._dist.get(impl.plugin_name, (impl.plugin_name, ""))
-            produced = impl.function() or ()
+            produced = self._call(impl, dist)
             for rec in produced:
                 if not isinstance(rec, record_type):
                     raise PluginError(
@@ -144,6 +144,18 @@ class PluginManager:
                 found[rec.name] = rec
         self._cache[kind] = dict(sorted(found.items()))
         return self._cache[kind]
+
+    def _call(self, impl: Any, dist: str) -> list[Any]:
+        """Call one plugin's hook; a plugin that raises is reported once and skipped."""
+        try:
+            return list(impl.function() or ())
+        except Exception as exc:
+            err = LoadError(impl.plugin_name, dist, f"{impl.function.__name__} failed: {type(exc).__name__}: {exc}")
+            if err not in self.load_errors:
+                self.load_errors.append(err)
+                print(f"litecore: warning: plugin '{impl.plugin_name}' ({dist}) is skipped: {err.message}"
+                      .replace("\n", " "), file=sys.stderr)
+            return []
 
     def get(self, kind: str, name: str) -> Any:
         """The record called ``name``, or a one-line error listing the alternatives."""
@@ -170,7 +182,8 @@ class PluginManager:
             hook = getattr(self._pm.hook, hookspecs.HOOK_OF_KIND[kind])
             self.records(kind)
             for impl in hook.get_hookimpls():
-                names = [r.name for r in (impl.function() or ())]
+                dist, _ = self._dist.get(impl.plugin_name, (impl.plugin_name, ""))
+                names = [r.name for r in self._call(impl, dist)]
                 registered.setdefault(impl.plugin_name, {})[kind] = names
         return [
             {

@@ -1,0 +1,345 @@
+"""``litecore run``: generate → validate → rollout → export (→ train → eval).
+
+Every stage writes its results into the run folder before the next reads them,
+one file or folder per item, atomically, named by content. Rerunning the same
+command therefore resumes: finished items are skipped and a killed run loses
+nothing it had written. All plugin names and options are resolved before any
+work starts, so a typo fails in the first second, not after an hour.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from litecore.config import PipelineConfig, plugin_config
+from litecore.errors import ConfigError, LitecoreError
+from litecore.executor import map_unordered
+from litecore.generate import PAPER_DOMAIN_WEIGHTS, Generator, TaskPlan, plan_tasks
+from litecore.plugins import PluginManager
+from litecore.progress import Progress
+from litecore.rollout import Policy, load_trajectories, rollout, write_json_atomic
+from litecore.sandbox import SandboxBackend
+from litecore.task import Task, load_task, write_task
+from litecore.verify import Validation, Verifier, validate_task, validation_to_dict
+
+
+@attrs.frozen
+class Plugins:
+    """Everything a run uses, resolved and configured up front."""
+
+    generator: Generator | None
+    backend_factory: Callable[[], SandboxBackend]
+    verifier: Verifier
+    policy_factory: Callable[[], Policy]
+
+
+def resolve_plugins(cfg: PipelineConfig, pm: PluginManager) -> Plugins:
+    src = cfg.source
+    domains = pm.records("domain")
+    gen = None
+    if "generate" in cfg.run.stages:
+        weights = domain_weights(cfg, domains)
+        for name, fams in cfg.generate.families.items():
+            if name not in domains:
+                raise ConfigError(f"{src}: generate.families.{name}: unknown domain; available: {', '.join(domains)}")
+            for f in fams:
+                try:
+                    domains[name].family(f)
+                except LitecoreError as exc:
+                    raise ConfigError(f"{src}: generate.families.{name}: {exc}") from None
+        del weights
+        rec = _get(pm, "generator", cfg.generate.generator, src, "generate.generator")
+        options = plugin_config("generator", rec, cfg.generate.options, source=src, section="generate")
+        gen = rec.factory(options, domains)
+    brec = _get(pm, "sandbox", cfg.sandbox.backend, src, "sandbox.backend")
+    boptions = plugin_config("sandbox backend", brec, cfg.sandbox.options, source=src, section="sandbox")
+    vrec = _get(pm, "verifier", cfg.validate.verifier, src, "validate.verifier")
+    voptions = plugin_config("verifier", vrec, cfg.validate.options, source=src, section="validate")
+    prec = _get(pm, "policy", cfg.rollout.policy, src, "rollout.policy")
+    poptions = plugin_config("policy", prec, cfg.rollout.options, source=src, section="rollout")
+    return Plugins(
+        generator=gen,
+        backend_factory=lambda: brec.factory(boptions),
+        verifier=vrec.factory(voptions),
+        policy_factory=lambda: prec.factory(poptions),
+    )
+
+
+def _get(pm: PluginManager, kind: str, name: str, source: str, field: str) -> Any:
+    try:
+        return pm.get(kind, name)
+    except LitecoreError as exc:
+        raise ConfigError(f"{source}: {field}: {exc}") from None
+
+
+def domain_weights(cfg: PipelineConfig, domains: dict[str, Any]) -> dict[str, float]:
+    """The configured mix, or the paper's mix over installed domains."""
+    src = cfg.source
+    if cfg.generate.domains:
+        for name, w in cfg.generate.domains.items():
+            if name not in domains:
+                raise ConfigError(
+                    f"{src}: generate.domains.{name}: unknown domain; available: {', '.join(domains) or 'none installed'}"
+                )
+            if w < 0:
+                raise ConfigError(f"{src}: generate.domains.{name}: weight must not be negative")
+        weights = {k: float(v) for k, v in cfg.generate.domains.items() if v > 0}
+    else:
+        weights = {name: PAPER_DOMAIN_WEIGHTS.get(name, 5.0) for name in domains}
+    if not weights:
+        raise ConfigError(f"{src}: generate.domains: no domain with a positive weight (install a litecore-plugin-<domain>)")
+    return weights
+
+
+@contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LitecoreError(f"{out}: another litecore run is using this output folder") from None
+        yield
+
+
+class Pipeline:
+    def __init__(self, cfg: PipelineConfig, pm: PluginManager, *, progress: Progress | None = None) -> None:
+        self.cfg = cfg
+        self.pm = pm
+        self.out = cfg.output_dir
+        self.progress = progress or Progress(enabled=False)
+        self.plugins = resolve_plugins(cfg, pm)
+        self.timings: dict[str, float] = {}
+        self._backend: SandboxBackend | None = None
+
+    @property
+    def backend(self) -> SandboxBackend:
+        if self._backend is None:
+            self._backend = self.plugins.backend_factory()
+        return self._backend
+
+    # -- paths ---------------------------------------------------------------
+    @property
+    def tasks_dir(self) -> Path:
+        return self.out / "tasks"
+
+    @property
+    def validation_dir(self) -> Path:
+        return self.out / "validation"
+
+    @property
+    def trajectories_dir(self) -> Path:
+        return self.out / "trajectories"
+
+    @property
+    def dataset_dir(self) -> Path:
+        return self.out / "dataset"
+
+    # -- running -------------------------------------------------------------
+    def run(self, stages: Sequence[str] | None = None) -> dict[str, Any]:
+        stages = list(stages or self.cfg.run.stages)
+        with run_lock(self.out):
+            timings = self._load_json(self.out / "timings.json", {})
+            try:
+                for stage in stages:
+                    fn = getattr(self, f"stage_{stage}", None)
+                    if fn is None:
+                        raise ConfigError(f"{self.cfg.source}: run.stages: stage '{stage}' is not available")
+                    t0 = time.monotonic()
+                    fn()
+                    timings[stage] = round(time.monotonic() - t0, 3)
+                    write_json_atomic(self.out / "timings.json", json.dumps(timings, indent=2))
+            finally:
+                if self._backend is not None:
+                    self._backend.close()
+            return timings
+
+    @staticmethod
+    def _load_json(path: Path, default: Any) -> Any:
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return default
+
+    def plan(self) -> list[TaskPlan]:
+        domains = self.pm.records("domain")
+        return plan_tasks(
+            domains,
+            domain_weights(self.cfg, domains),
+            count=self.cfg.generate.count,
+            seed=self.cfg.run.seed,
+            difficulties=self.cfg.generate.difficulties,
+            families=self.cfg.generate.families,
+        )
+
+    def stage_generate(self) -> None:
+        assert self.plugins.generator is not None
+        plans = self.plan()
+        errors: dict[str, str] = {}
+        with self.progress.task("generate", total=len(plans)) as advance:
+            for plan in plans:
+                dest = self.tasks_dir / plan.task_id
+                if not dest.exists():
+                    try:
+                        gen = self.plugins.generator.generate(plan)
+                        write_task(dest, instruction=gen.instruction, config=gen.config, files=gen.files,
+                                   executables=gen.executables)
+                    except LitecoreError:
+                        raise
+                    except Exception as exc:  # a broken family costs its instance, not the run
+                        errors[plan.task_id] = f"{type(exc).__name__}: {exc}"
+                advance(1)
+        write_json_atomic(self.out / "plan.json", json.dumps(
+            {"tasks": [attrs.asdict(p) | {"task_id": p.task_id} for p in plans], "errors": errors}, indent=2))
+
+    def generated_tasks(self) -> list[Task]:
+        if not self.tasks_dir.is_dir():
+            return []
+        return [load_task(p) for p in sorted(self.tasks_dir.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+
+    def stage_validate(self) -> None:
+        tasks = self.generated_tasks()
+        todo = [t for t in tasks if not (self.validation_dir / f"{t.id}.json").is_file()]
+        backend = self.backend
+
+        def one(task: Task) -> Validation:
+            v = validate_task(task, backend, self.plugins.verifier, repeats=self.cfg.validate.repeats)
+            write_json_atomic(self.validation_dir / f"{task.id}.json", json.dumps(validation_to_dict(v), indent=2))
+            return v
+
+        with self.progress.task("validate", total=len(tasks), completed=len(tasks) - len(todo)) as advance:
+            for _ in map_unordered(one, todo, concurrency=self.cfg.run.concurrency, progress=advance):
+                pass
+
+    def validations(self) -> dict[str, dict[str, Any]]:
+        out = {}
+        if self.validation_dir.is_dir():
+            for f in sorted(self.validation_dir.glob("*.json")):
+                out[f.stem] = json.loads(f.read_text())
+        return out
+
+    def proven_tasks(self) -> list[Task]:
+        vals = self.validations()
+        return [t for t in self.generated_tasks() if vals.get(t.id, {}).get("ok")]
+
+    def stage_rollout(self) -> None:
+        tasks = self.proven_tasks()
+        total = len(tasks) * self.cfg.rollout.attempts
+        with self.progress.task("rollout", total=total) as advance:
+            rollout(
+                tasks,
+                self.backend,
+                self.plugins.policy_factory(),
+                self.plugins.verifier,
+                self.trajectories_dir,
+                attempts=self.cfg.rollout.attempts,
+                concurrency=self.cfg.run.concurrency,
+                max_turns=self.cfg.rollout.max_turns,
+                progress=advance,
+            )
+
+    def stage_export(self) -> None:
+        from litecore.datasets import build_sft, write_sft
+        from litecore.report import write_report
+
+        proven = self.proven_tasks()
+        export_dataset(proven, self.dataset_dir)
+        trajs = [t for t in load_trajectories(self.trajectories_dir) if t.task_id in {p.id for p in proven}]
+        sft = build_sft(trajs)
+        paths = write_sft(sft, self.out) if self.cfg.export.formats else {}
+        for fmt, path in list(paths.items()):
+            if fmt not in self.cfg.export.formats:
+                path.unlink(missing_ok=True)
+                paths.pop(fmt)
+        manifest = {
+            "litecore_version": _version(),
+            "config": self.cfg.source,
+            "tasks_generated": len(self.generated_tasks()),
+            "tasks_proven": len(proven),
+            "dataset": str(self.dataset_dir.relative_to(self.out)),
+            "tasks": {t.id: t.digest() for t in proven},
+            "trajectories": len(trajs),
+            "sft_rows": len(sft.rows),
+            "sft_dropped": dict(sft.dropped),
+            "files": {k: str(v.relative_to(self.out)) for k, v in paths.items()},
+        }
+        write_json_atomic(self.out / "manifest.json", json.dumps(manifest, indent=2))
+        write_report(self)
+
+
+def export_dataset(tasks: Sequence[Task], dest: Path) -> None:
+    """The Harbor dataset folder: proven tasks only, replaced atomically."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".dataset.", dir=dest.parent))
+    try:
+        for t in tasks:
+            shutil.copytree(t.path, tmp / t.id, copy_function=_link_or_copy)
+        old = dest.with_name(f".{dest.name}.old")
+        if dest.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(dest, old)
+        os.rename(tmp, dest)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _version() -> str:
+    from litecore import __version__
+
+    return __version__
+
+
+def near_duplicate_rate(texts: Sequence[str], threshold: float = 0.9) -> float:
+    """Share of texts whose word-trigram Jaccard similarity to an earlier one is ≥ threshold.
+
+    Uses MinHash signatures bucketed by bands so it stays fast on thousands of texts.
+    """
+    import hashlib
+    import re as _re
+
+    def shingles(text: str) -> set[str]:
+        words = _re.findall(r"[a-z]+|\d+", text.lower())
+        return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+    n_perm, bands = 32, 8
+    rows = n_perm // bands
+    sets = [shingles(t) for t in texts]
+    buckets: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    dups = 0
+    for i, s in enumerate(sets):
+        hashes = [[int.from_bytes(hashlib.blake2b(f"{k}:{x}".encode(), digest_size=8).digest(), "big")
+                   for x in s] for k in range(n_perm)]
+        sig = [min(h) for h in hashes]
+        candidates: set[int] = set()
+        for b in range(bands):
+            key = (b, tuple(sig[b * rows : (b + 1) * rows]))
+            candidates.update(buckets.get(key, ()))
+            buckets.setdefault(key, []).append(i)
+        if any(len(s & sets[j]) / max(1, len(s | sets[j])) >= threshold for j in candidates):
+            dups += 1
+    return dups / len(texts) if texts else 0.0
+
+
+def count_by(items: Sequence[str]) -> dict[str, int]:
+    return dict(sorted(Counter(items).items()))
