@@ -125,7 +125,7 @@ class PluginManager:
         hook = getattr(self._pm.hook, hookspecs.HOOK_OF_KIND[kind])
         record_type = KIND_OF_RECORD[kind]
         found: dict[str, Any] = {}
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order
             dist, _ = self._dist.get(impl.plugin_name, (impl.plugin_name, ""))
             produced = self._call(impl, dist)
             for rec in produced:

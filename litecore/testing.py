@@ -7,11 +7,15 @@ Fixtures:
 Helpers used by every domain plugin's quality-gate tests:
 - :func:`materialize` writes a generated task to a folder and loads it.
 - :func:`check_family` proves a family's instances (oracle 1, noop 0, wrong 0, twice).
+- :func:`make_task` writes a tiny real Harbor task; :func:`run_cli` runs the real CLI.
 """
 
 from __future__ import annotations
 
 import filecmp
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -85,6 +89,38 @@ def _assert_same_tree(cmp: filecmp.dircmp) -> None:
     assert not mismatch and not errors, (mismatch, errors)
     for sub in cmp.subdirs.values():
         _assert_same_tree(sub)
+
+
+def make_task(root: Path, name: str = "t", *, tests: str | None = None, solve: str = "echo 42 > /app/answer.txt\n",
+              dockerfile: str = "FROM litecore/dev:bookworm\nWORKDIR /app\n", toml_extra: dict | None = None,
+              app_files: dict | None = None) -> Task:
+    """A tiny real Harbor task: the answer is 42 in /app/answer.txt."""
+    from litecore.generate import verifier_files
+
+    files = {
+        "environment/Dockerfile": dockerfile,
+        "solution/solve.sh": "#!/bin/bash\n" + solve,
+        "tests/test_outputs.py": tests or (
+            "import pathlib\n\n"
+            "def test_answer():\n"
+            "    assert pathlib.Path('/app/answer.txt').read_text().strip() == '42'\n"
+        ),
+        **verifier_files(),
+    }
+    for rel, content in (app_files or {}).items():
+        files[f"environment/{rel}"] = content
+    config = {"schema_version": "1.1", "task": {"name": f"test/{name}"},
+              "environment": {"network_mode": "no-network"},
+              "agent": {"timeout_sec": 60.0}, "verifier": {"timeout_sec": 60.0}}
+    for table, values in (toml_extra or {}).items():
+        config.setdefault(table, {}).update(values)
+    return load_task(write_task(root / name, instruction="Write 42 to /app/answer.txt.", config=config, files=files))
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300):
+    """Run the real `litecore` command line in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "litecore", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 @pytest.fixture

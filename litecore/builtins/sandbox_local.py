@@ -277,7 +277,6 @@ class LocalSession(Session):
                 time.sleep(0.001)
         os.set_blocking(self._in_fd, True)
         self._pid = None
-        self._offset: float | None = None
         self._dead = False
 
     def _session_pid(self) -> int | None:
@@ -292,18 +291,6 @@ class LocalSession(Session):
                     continue
         return self._pid
 
-    def _clock_offset(self) -> float:
-        """psutil's create_time counts from a whole-second boot time: measure its offset once."""
-        if self._offset is None:
-            before = time.time()
-            probe = subprocess.Popen(["true"])
-            try:
-                self._offset = psutil.Process(probe.pid).create_time() - before
-            except psutil.NoSuchProcess:
-                self._offset = 0.0
-            probe.wait()
-        return self._offset
-
     def run(self, command: str, *, timeout: float) -> ExecResult:
         if self._closed:
             return ExecResult(exit_code=None, output="", error="session is closed")
@@ -316,11 +303,11 @@ class LocalSession(Session):
         cmd_file.write_text(command)
         nonce = secrets.token_hex(6)
         line = (
+            f"jobs -p >/.lc/{self.sid}.jobs 2>/dev/null; "
             f'{{ eval "$(cat /.lc/{self.sid}.c{self._counter})"; }} </dev/null; '
             f"printf '\\036{nonce}:%d\\036\\n' $?\n"
         )
         start = time.monotonic()
-        start_wall = time.time()
         try:
             os.write(self._in_fd, line.encode())
         except OSError:
@@ -337,7 +324,7 @@ class LocalSession(Session):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
-                self._interrupt(start_wall)
+                self._interrupt()
                 break
             ready, _, _ = select.select([self._out_fd], [], [], remaining)
             if not ready:
@@ -391,23 +378,27 @@ class LocalSession(Session):
             truncated=truncated,
         )
 
-    def _interrupt(self, since: float) -> None:
-        """Kill what the timed-out command started; earlier background jobs survive."""
+    def _interrupt(self) -> None:
+        """Kill what the timed-out command started; background jobs from before it survive."""
         pid = self._session_pid()
         if pid is None:
             return
+        try:
+            keep = {int(x) for x in (self.sandbox._ns.ctl / f"{self.sid}.jobs").read_text().split()}
+        except (OSError, ValueError):
+            keep = set()
         try:
             children = psutil.Process(pid).children()
         except psutil.NoSuchProcess:
             self._dead = True
             return
         victims = []
-        since += self._clock_offset()
         for c in children:
+            if _ns_pid(c.pid) in keep:
+                continue
             try:
-                if c.create_time() >= since - 0.02:
-                    victims.append(c)
-                    victims.extend(c.children(recursive=True))
+                victims.append(c)
+                victims.extend(c.children(recursive=True))
             except psutil.NoSuchProcess:
                 continue
         for v in victims:
@@ -453,6 +444,18 @@ class LocalSession(Session):
                     p.kill()
             except psutil.NoSuchProcess:
                 pass
+
+
+def _ns_pid(host_pid: int) -> int | None:
+    """The PID a process has inside its (innermost) PID namespace."""
+    try:
+        with open(f"/proc/{host_pid}/status") as fh:
+            for line in fh:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 _STALE_MARKER = re.compile("\x1e[0-9a-f]{12}:-?[0-9]+\x1e\n?")

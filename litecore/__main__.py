@@ -1,0 +1,3 @@
+from litecore.cli import main
+
+main()
