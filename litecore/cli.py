@@ -197,6 +197,17 @@ def clean() -> None:
     click.echo(f"local: removed {clean_leftovers()} leftover sandbox folder(s)")
 
 
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--dest", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to create litecore-plugin-NAME in.")
+def new_plugin(name: str, dest: Path) -> None:
+    """Create a working litecore-plugin-NAME domain package (with tests) to start from."""
+    from litecore.scaffold import new_domain_plugin
+
+    click.echo(new_domain_plugin(name, dest))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="litecore", standalone_mode=False)
