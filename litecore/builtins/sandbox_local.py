@@ -182,10 +182,19 @@ class _Namespace:
         for k, v in {**base_env, **env}.items():
             args += ["--setenv", k, v]
         args += ["bash", "--noprofile", "--norc", "-c", CONTROL_LOOP]
-        self.proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True, bufsize=0,
-        )
+        # bwrap reports the host PID of the namespace's PID 1 on --info-fd: killing that
+        # process makes the kernel kill everything else in the namespace.
+        info_r, info_w = os.pipe()
+        args[1:1] = ["--info-fd", str(info_w)]
+        try:
+            self.proc = subprocess.Popen(
+                args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                start_new_session=True, bufsize=0, pass_fds=(info_w,),
+            )
+        finally:
+            os.close(info_w)
+        self._info_fd = info_r
+        self._init_pid: int | None = None
         self._lock = threading.Lock()
         self._reader = self.proc.stdout
 
@@ -217,29 +226,62 @@ class _Namespace:
         except psutil.NoSuchProcess:
             return []
 
+    def init_pid(self) -> int | None:
+        """Host PID of the namespace's PID 1 (read once from bwrap's --info-fd)."""
+        if self._init_pid is None and self._info_fd is not None:
+            data = b""
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([self._info_fd], [], [], 0.1)
+                if ready:
+                    chunk = os.read(self._info_fd, 4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                    try:
+                        self._init_pid = int(json.loads(data)["child-pid"])
+                        break
+                    except (ValueError, KeyError):
+                        continue
+                elif self.proc.poll() is not None:
+                    break
+        return self._init_pid
+
     def kill(self) -> None:
-        """Kill every process in the namespace (killing its PID 1 takes all of them)."""
+        """Kill every process in the namespace and wait until they are gone.
+
+        Killing the namespace's PID 1 makes the kernel kill every other member, and PID 1
+        is reaped only once they are all dead; bwrap exits after reaping it. So when
+        ``proc.wait()`` returns, nothing of this namespace runs any more.
+        """
         if self.proc.poll() is None:
-            procs = self.descendants()
-            for p in procs:
-                try:
-                    p.kill()
-                except psutil.NoSuchProcess:
-                    pass
+            pid = self.init_pid()
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                if pid is not None:
+                    os.kill(pid, signal.SIGKILL)
+                else:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                for p in self.descendants():
+                    try:
+                        p.kill()
+                    except psutil.NoSuchProcess:
+                        pass
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 if stream:
                     stream.close()
             except OSError:
                 pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
+        if self._info_fd is not None:
+            os.close(self._info_fd)
+            self._info_fd = None
 
 
 class LocalSession(Session):
@@ -437,13 +479,8 @@ class LocalSession(Session):
                     os.close(fd)
                 except OSError:
                     pass
-        pid = self._session_pid() if self.sandbox._ns.proc.poll() is None else None
-        if pid:
-            try:
-                for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
-                    p.kill()
-            except psutil.NoSuchProcess:
-                pass
+        # The shell reads EOF and exits; what it left running dies with the namespace
+        # (at verification or stop), as on a real terminal whose jobs outlive the shell.
 
 
 def _ns_pid(host_pid: int) -> int | None:
