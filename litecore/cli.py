@@ -178,7 +178,7 @@ def generate(domain_name: str, family: str | None, count: int, difficulty: tuple
     dom = pm.get("domain", domain_name)
     if family:
         dom.family(family)
-    gen = pm.get("generator", "procedural").factory(None, pm.records("domain"))
+    gen = pm.get("generator", "procedural").factory(None, pm.records("domain"), None)
     plans = plan_tasks({dom.name: dom}, {dom.name: 1.0}, count=count, seed=seed,
                        difficulties=difficulty or ("easy", "medium", "hard"),
                        families={dom.name: [family]} if family else None)

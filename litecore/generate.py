@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
+from pathlib import Path
 from typing import Any, Protocol
 
 import attrs
@@ -66,10 +67,33 @@ class GeneratedTask:
     wrong_solve: str = ""
 
 
-class Generator(Protocol):
-    """What a generator engine's factory returns."""
+class TaskRejected(Exception):
+    """A generator could not produce a proven task for this plan item (the reason says why)."""
 
-    def generate(self, plan: TaskPlan) -> GeneratedTask: ...
+
+@attrs.frozen(kw_only=True)
+class GenerationContext:
+    """What a generator engine may use besides its config and the domains."""
+
+    #: Creates the run's sandbox backend (engines that execute candidates, like ``llm``).
+    backend: Callable[[], Any]
+    verifier: Any
+    #: A folder for the engine's own state in this run (caches, rejected candidates, accounting).
+    work_dir: Path
+    #: Where accepted tasks are written (for de-duplication against earlier work).
+    tasks_dir: Path
+
+
+class Generator(Protocol):
+    """What a generator engine's factory (``factory(config, domains, context)``) returns."""
+
+    def families(self, domain: Domain) -> list[str]:
+        """The plan's second axis for this domain (task families, or topics for the LLM engine)."""
+        ...
+
+    def generate(self, plan: TaskPlan) -> GeneratedTask:
+        """One task for the plan item; raise :class:`TaskRejected` if none can be proven."""
+        ...
 
 
 def task_id(domain: str, family: str, difficulty: str, seed: int) -> str:
@@ -85,7 +109,11 @@ def plan_tasks(
     difficulties: Sequence[str] = DIFFICULTIES,
     families: Mapping[str, Sequence[str]] | None = None,
 ) -> list[TaskPlan]:
-    """Deterministic plan: same arguments, same list (families cycle within a domain)."""
+    """Deterministic plan: same arguments, same list.
+
+    Domains are drawn by weight; within a domain, families (or whatever the engine plans
+    by) cycle, then difficulties cycle, so a small run still covers them evenly.
+    """
     rng = random.Random(f"litecore-plan:{seed}")
     names = sorted(weights)
     w = [weights[n] for n in names]
@@ -99,8 +127,7 @@ def plan_tasks(
         k = used.get(dom_name, 0)
         used[dom_name] = k + 1
         fam = fams[k % len(fams)]
-        diffs = [d for d in difficulties if d in dom.family(fam).difficulties] or list(difficulties)
-        difficulty = diffs[(k // len(fams)) % len(diffs)]
+        difficulty = difficulties[(k // len(fams)) % len(difficulties)]
         while True:
             task_seed = int.from_bytes(
                 hashlib.sha256(f"{seed}:{index}:{dom_name}:{fam}:{rng.random()}".encode()).digest()[:4], "big"
@@ -130,9 +157,17 @@ def dockerfile_for(has_app_files: bool, base_image: str = BASE_IMAGE) -> str:
 
 
 def render_draft(domain: Domain, family_name: str, request: TaskRequest, draft: TaskDraft,
-                 *, generator: str = "procedural") -> GeneratedTask:
-    """Turn a family's draft into Harbor task files."""
-    family = domain.family(family_name)
+                 *, generator: str = "procedural", description: str | None = None) -> GeneratedTask:
+    """Turn a draft into Harbor task files (the one place the standard task layout is written).
+
+    ``family_name`` is a family of ``domain``; engines that plan by something else (the
+    LLM engine plans by topic) pass their own ``description`` instead.
+    """
+    family_requires: tuple[str, ...] = ()
+    if description is None:
+        family = domain.family(family_name)
+        description = family.description
+        family_requires = family.requires
     tid = task_id(domain.name, family_name, request.difficulty, request.seed)
     files: dict[str, str | bytes] = {"environment/Dockerfile": dockerfile_for(bool(draft.app_files))}
     for rel, content in draft.app_files.items():
@@ -144,12 +179,12 @@ def render_draft(domain: Domain, family_name: str, request: TaskRequest, draft: 
     for rel, content in draft.test_files.items():
         files[f"tests/{rel}"] = content
     files.update(verifier_files())
-    requires = sorted(set(family.requires) | set(draft.requires) | {"python3", "bash"})
+    requires = sorted(set(family_requires) | set(draft.requires) | {"python3", "bash"})
     config: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "task": {
             "name": f"litecore/{tid}",
-            "description": family.description,
+            "description": description,
             "authors": ["litecore"],
             "keywords": [domain.name, family_name, request.difficulty],
         },

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +27,14 @@ import attrs
 from litecore.config import PipelineConfig, plugin_config
 from litecore.errors import ConfigError, LitecoreError
 from litecore.executor import map_unordered
-from litecore.generate import PAPER_DOMAIN_WEIGHTS, Generator, TaskPlan, plan_tasks
+from litecore.generate import (
+    PAPER_DOMAIN_WEIGHTS,
+    GenerationContext,
+    Generator,
+    TaskPlan,
+    TaskRejected,
+    plan_tasks,
+)
 from litecore.plugins import PluginManager
 from litecore.progress import Progress
 from litecore.rollout import Policy, load_trajectories, rollout, write_json_atomic
@@ -40,12 +48,12 @@ class Plugins:
     """Everything a run uses, resolved and configured up front."""
 
     generator: Generator | None
-    backend_factory: Callable[[], SandboxBackend]
+    backend: _LazyBackend
     verifier: Verifier
     policy_factory: Callable[[], Policy]
 
 
-def resolve_plugins(cfg: PipelineConfig, pm: PluginManager) -> Plugins:
+def resolve_plugins(cfg: PipelineConfig, pm: PluginManager, backend: _LazyBackend | None = None) -> Plugins:
     src = cfg.source
     domains = pm.records("domain")
     gen = None
@@ -60,21 +68,41 @@ def resolve_plugins(cfg: PipelineConfig, pm: PluginManager) -> Plugins:
                 except LitecoreError as exc:
                     raise ConfigError(f"{src}: generate.families.{name}: {exc}") from None
         del weights
-        rec = _get(pm, "generator", cfg.generate.generator, src, "generate.generator")
-        options = plugin_config("generator", rec, cfg.generate.options, source=src, section="generate")
-        gen = rec.factory(options, domains)
     brec = _get(pm, "sandbox", cfg.sandbox.backend, src, "sandbox.backend")
     boptions = plugin_config("sandbox backend", brec, cfg.sandbox.options, source=src, section="sandbox")
     vrec = _get(pm, "verifier", cfg.validate.verifier, src, "validate.verifier")
     voptions = plugin_config("verifier", vrec, cfg.validate.options, source=src, section="validate")
+    verifier = vrec.factory(voptions)
+    if backend is None:
+        backend = _LazyBackend(lambda: brec.factory(boptions))
+    if "generate" in cfg.run.stages:
+        rec = _get(pm, "generator", cfg.generate.generator, src, "generate.generator")
+        options = plugin_config("generator", rec, cfg.generate.options, source=src, section="generate")
+        context = GenerationContext(backend=backend.get, verifier=verifier,
+                                    work_dir=cfg.output_dir / "generation", tasks_dir=cfg.output_dir / "tasks")
+        gen = rec.factory(options, domains, context)
     prec = _get(pm, "policy", cfg.rollout.policy, src, "rollout.policy")
     poptions = plugin_config("policy", prec, cfg.rollout.options, source=src, section="rollout")
-    return Plugins(
-        generator=gen,
-        backend_factory=lambda: brec.factory(boptions),
-        verifier=vrec.factory(voptions),
-        policy_factory=lambda: prec.factory(poptions),
-    )
+    return Plugins(generator=gen, backend=backend, verifier=verifier, policy_factory=lambda: prec.factory(poptions))
+
+
+class _LazyBackend:
+    """The run's one sandbox backend, created on first use (a run that only exports needs none)."""
+
+    def __init__(self, factory: Callable[[], SandboxBackend]) -> None:
+        self._factory = factory
+        self._backend: SandboxBackend | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> SandboxBackend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._factory()
+            return self._backend
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
 
 
 def _get(pm: PluginManager, kind: str, name: str, source: str, field: str) -> Any:
@@ -122,13 +150,10 @@ class Pipeline:
         self.progress = progress or Progress(enabled=False)
         self.plugins = resolve_plugins(cfg, pm)
         self.timings: dict[str, float] = {}
-        self._backend: SandboxBackend | None = None
 
     @property
     def backend(self) -> SandboxBackend:
-        if self._backend is None:
-            self._backend = self.plugins.backend_factory()
-        return self._backend
+        return self.plugins.backend.get()
 
     # -- paths ---------------------------------------------------------------
     @property
@@ -162,8 +187,7 @@ class Pipeline:
                     timings[stage] = round(time.monotonic() - t0, 3)
                     write_json_atomic(self.out / "timings.json", json.dumps(timings, indent=2))
             finally:
-                if self._backend is not None:
-                    self._backend.close()
+                self.plugins.backend.close()
             return timings
 
     @staticmethod
@@ -175,32 +199,42 @@ class Pipeline:
 
     def plan(self) -> list[TaskPlan]:
         domains = self.pm.records("domain")
+        weights = domain_weights(self.cfg, domains)
+        generator = self.plugins.generator
+        families = {name: list(self.cfg.generate.families.get(name) or
+                                (generator.families(domains[name]) if generator else []))
+                    for name in weights}
         return plan_tasks(
             domains,
-            domain_weights(self.cfg, domains),
+            weights,
             count=self.cfg.generate.count,
             seed=self.cfg.run.seed,
             difficulties=self.cfg.generate.difficulties,
-            families=self.cfg.generate.families,
+            families=families,
         )
 
     def stage_generate(self) -> None:
-        assert self.plugins.generator is not None
+        generator = self.plugins.generator
+        assert generator is not None
         plans = self.plan()
         errors: dict[str, str] = {}
-        with self.progress.task("generate", total=len(plans)) as advance:
-            for plan in plans:
-                dest = self.tasks_dir / plan.task_id
-                if not dest.exists():
-                    try:
-                        gen = self.plugins.generator.generate(plan)
-                        write_task(dest, instruction=gen.instruction, config=gen.config, files=gen.files,
-                                   executables=gen.executables)
-                    except LitecoreError:
-                        raise
-                    except Exception as exc:  # a broken family costs its instance, not the run
-                        errors[plan.task_id] = f"{type(exc).__name__}: {exc}"
-                advance(1)
+        todo = [p for p in plans if not (self.tasks_dir / p.task_id).exists()]
+
+        def one(plan: TaskPlan) -> None:
+            try:
+                gen = generator.generate(plan)
+                write_task(self.tasks_dir / plan.task_id, instruction=gen.instruction, config=gen.config,
+                           files=gen.files, executables=gen.executables)
+            except TaskRejected as exc:
+                errors[plan.task_id] = f"rejected: {exc}"
+            except LitecoreError:
+                raise
+            except Exception as exc:  # a broken family costs its instance, not the run
+                errors[plan.task_id] = f"{type(exc).__name__}: {exc}"
+
+        with self.progress.task("generate", total=len(plans), completed=len(plans) - len(todo)) as advance:
+            for _ in map_unordered(one, todo, concurrency=self.cfg.run.concurrency, progress=advance):
+                pass
         write_json_atomic(self.out / "plan.json", json.dumps(
             {"tasks": [attrs.asdict(p) | {"task_id": p.task_id} for p in plans], "errors": errors}, indent=2))
 

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import attrs
 
-from litecore.sandbox import SOLUTION_DIR, TESTS_DIR, VERIFIER_LOGS, Sandbox, SandboxBackend
+from litecore.sandbox import SOLUTION_DIR, TESTS_DIR, VERIFIER_LOGS, ExecResult, Sandbox, SandboxBackend
 from litecore.task import Task
 
 
@@ -109,7 +109,7 @@ class HarborVerifier:
                             duration_s=time.monotonic() - start)
 
 
-def run_solution(sandbox: Sandbox, task: Task, script: str | None = None) -> None:
+def run_solution(sandbox: Sandbox, task: Task, script: str | None = None) -> ExecResult:
     """Run the reference solution (or another script, e.g. an attack) the way Harbor's oracle does."""
     if script is None:
         sandbox.upload(task.solution_dir, SOLUTION_DIR)
@@ -117,7 +117,7 @@ def run_solution(sandbox: Sandbox, task: Task, script: str | None = None) -> Non
     else:
         command = script
     env = {str(k): str(v) for k, v in task.config.get("solution", {}).get("env", {}).items()}
-    sandbox.exec(command, timeout=task.agent_timeout_sec, env=env)
+    return sandbox.exec(command, timeout=task.agent_timeout_sec, env=env)
 
 
 @attrs.frozen(kw_only=True)

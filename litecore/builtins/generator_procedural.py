@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import attrs
 
 import litecore
-from litecore.generate import GeneratedTask, TaskPlan, render_draft
+from litecore.generate import GeneratedTask, GenerationContext, TaskPlan, render_draft
 from litecore.records import Domain, GeneratorEngine, TaskRequest
 
 
@@ -17,8 +17,12 @@ class ProceduralConfig:
 
 
 class ProceduralGenerator:
-    def __init__(self, config: ProceduralConfig | None, domains: Mapping[str, Domain]) -> None:
+    def __init__(self, config: ProceduralConfig | None, domains: Mapping[str, Domain],
+                 context: GenerationContext | None = None) -> None:
         self.domains = domains
+
+    def families(self, domain: Domain) -> list[str]:
+        return [f.name for f in domain.families]
 
     def generate(self, plan: TaskPlan) -> GeneratedTask:
         domain = self.domains[plan.domain]
