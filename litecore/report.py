@@ -69,6 +69,10 @@ def write_report(p: Pipeline) -> None:
     if manifest.get("sft_dropped"):
         lines += ["", "SFT rejection sampling dropped: " + ", ".join(
             f"{k}: {v}" for k, v in sorted(manifest["sft_dropped"].items()))]
+    section = getattr(p.plugins.generator, "report_section", None)
+    extra = section() if callable(section) else ""
+    if extra:
+        lines += ["", extra.rstrip()]
     if failed or plan.get("errors"):
         lines += ["", "## Not emitted", "", "| task | reason |", "|---|---|"]
         for tid, reason in failed:

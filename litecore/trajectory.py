@@ -160,6 +160,10 @@ class Trajectory:
             "conversations": [{"from": role[m["role"]], "value": m["content"]} for m in self.to_messages()],
         }
 
+    def to_atif(self) -> dict[str, Any]:
+        """Harbor's ATIF document for this trajectory (see :func:`to_atif`)."""
+        return to_atif(self)
+
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
@@ -184,3 +188,94 @@ def observation_text(outputs: Sequence[str]) -> str:
     """What the agent sees after its commands ran (Terminus-2's wording, in our words)."""
     body = "".join(outputs)
     return "New terminal output:\n" + (body if body.strip() else "(no output)\n")
+
+
+# ---------------------------------------------------------------------------
+# ATIF: Harbor's Agent Trajectory Interchange Format.
+# ---------------------------------------------------------------------------
+
+ATIF_VERSION = "ATIF-v1.4"
+
+
+def _iso(ts: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def to_atif(t: Trajectory) -> dict[str, Any]:
+    """The trajectory as an ATIF document (validated by ``litecore/data/atif.schema.json``).
+
+    The task prompt is step 1 (source ``user``); each agent turn is one ``agent``
+    step whose keystroke batches are ``send_keystrokes`` tool calls and whose
+    terminal output is the observation; a malformed reply has no tool calls and
+    the error shown to the model as its observation. litecore's own fields
+    (timings, notes, reward) go under ``extra``.
+    """
+    import litecore
+
+    steps: list[dict[str, Any]] = [
+        {"step_id": 1, "timestamp": _iso(t.started_at), "source": "user", "message": t.prompt}
+    ]
+    for s in t.steps:
+        calls: list[dict[str, Any]] = []
+        if s.action is not None:
+            for j, c in enumerate(s.action.commands):
+                calls.append({
+                    "tool_call_id": f"call_{s.index}_{j}",
+                    "function_name": "send_keystrokes",
+                    "arguments": {"keystrokes": c.keystrokes, "duration": c.duration},
+                })
+            if s.action.task_complete:
+                calls.append({"tool_call_id": f"call_{s.index}_done", "function_name": "mark_task_complete",
+                              "arguments": {}})
+        step: dict[str, Any] = {
+            "step_id": len(steps) + 1,
+            "timestamp": _iso(s.started_at),
+            "source": "agent",
+            "model_name": t.model or None,
+            "message": s.reply,
+            "metrics": {"prompt_tokens": s.prompt_tokens, "completion_tokens": s.completion_tokens,
+                        "cost_usd": s.cost_usd},
+            "extra": {
+                "duration_s": s.duration_s,
+                "model_s": s.model_s,
+                "command_results": [attrs.asdict(r) for r in s.results],
+                "note": s.note,
+            },
+        }
+        if s.action is not None and s.action.analysis:
+            step["reasoning_content"] = s.action.analysis
+        if step["model_name"] is None:
+            del step["model_name"]
+        if calls:
+            step["tool_calls"] = calls
+        if s.observation:
+            source = calls[-1]["tool_call_id"] if calls and s.action and s.action.commands else None
+            step["observation"] = {"results": [{"source_call_id": source, "content": s.observation}]}
+        steps.append(step)
+    return {
+        "schema_version": ATIF_VERSION,
+        "session_id": t.id,
+        "agent": {"name": t.policy, "version": litecore.__version__, "model_name": t.model or t.policy,
+                  "extra": {"protocol": t.protocol, "harness": "litecore"}},
+        "steps": steps,
+        "final_metrics": {
+            "total_prompt_tokens": sum(s.prompt_tokens for s in t.steps),
+            "total_completion_tokens": sum(s.completion_tokens for s in t.steps),
+            "total_cost_usd": sum(s.cost_usd for s in t.steps),
+            "total_steps": len(steps),
+            "extra": {"reward": t.reward.reward, "rewards": dict(t.reward.rewards),
+                      "verifier_error": t.reward.error, "passed": t.passed},
+        },
+        "extra": {"task_id": t.task_id, "task_name": t.task_name, "attempt": t.attempt,
+                  "category": t.category, "difficulty": t.difficulty, "duration_s": t.duration_s,
+                  "error": t.error},
+    }
+
+
+def atif_schema() -> dict[str, Any]:
+    """The JSON schema :func:`to_atif` output follows."""
+    from importlib.resources import files
+
+    return json.loads(files("litecore").joinpath("data/atif.schema.json").read_text())
