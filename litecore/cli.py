@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from litecore.commands_eval import eval_command
 from litecore.errors import LitecoreError
 
 
@@ -206,6 +207,10 @@ def new_plugin(name: str, dest: Path) -> None:
     from litecore.scaffold import new_domain_plugin
 
     click.echo(new_domain_plugin(name, dest))
+
+
+# Commands that live in their own modules.
+cli.add_command(eval_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,6 +22,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
 from litecore.errors import ConfigError
+from litecore.datasets import PairOptions, SFTFilters
 from litecore.records import DIFFICULTIES
 
 T = TypeVar("T")
@@ -93,6 +94,20 @@ class ValidateConfig:
     options: dict[str, Any] = attrs.field(factory=dict)
 
 
+TERMINAL_NAMES = ("auto", "tmux", "tmux-sleep", "line")
+EXPORT_FORMATS = ("messages", "sharegpt", "hf", "preferences")
+
+
+def _one_of(choices: tuple[str, ...]):
+    def check(inst: Any, attr: attrs.Attribute, value: Any) -> None:
+        values = value if isinstance(value, list) else [value]
+        bad = [v for v in values if v not in choices]
+        if bad:
+            raise FieldError(attr.name, f"unknown value {bad[0]!r}; available: {', '.join(choices)}")
+
+    return check
+
+
 @attrs.frozen(kw_only=True)
 class RolloutConfig:
     """``[rollout]``: which policy collects trajectories; other keys are its options."""
@@ -100,21 +115,52 @@ class RolloutConfig:
     policy: str = "oracle"
     attempts: int = attrs.field(default=1, validator=_positive)
     max_turns: int = attrs.field(default=100, validator=_positive)
+    #: How keystrokes reach the sandbox: auto (tmux when the environment has it, else line),
+    #: tmux (Terminus-2 keystrokes, completion-aware waiting), tmux-sleep, line.
+    terminal: str = attrs.field(default="auto", validator=_one_of(TERMINAL_NAMES))
     options: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
 class ExportConfig:
-    """``[export]``: what datasets are written."""
+    """``[export]``: what datasets are written from the trajectories."""
 
-    #: Any of: messages (chat JSONL for TRL), sharegpt (the paper's format).
-    formats: list[str] = attrs.field(factory=lambda: ["messages", "sharegpt"])
+    #: Any of: messages (sft.jsonl, chat JSONL for TRL), sharegpt (the paper's format),
+    #: hf (Hugging Face `datasets` folders with a card), preferences (preference pairs).
+    formats: list[str] = attrs.field(factory=lambda: ["messages", "sharegpt"], validator=_one_of(EXPORT_FORMATS))
+    #: ``[export.sft]``: rejection-sampling filters.
+    sft: SFTFilters = attrs.field(factory=SFTFilters)
+    #: ``[export.pairs]``: how preference pairs are formed.
+    pairs: PairOptions = attrs.field(factory=PairOptions)
 
-    @formats.validator
-    def _check(self, attribute: attrs.Attribute, value: list[str]) -> None:
-        bad = [f for f in value if f not in ("messages", "sharegpt")]
-        if bad:
-            raise FieldError(attribute.name, f"unknown format {bad[0]!r}; available: messages, sharegpt")
+
+@attrs.frozen(kw_only=True)
+class TrainConfig:
+    """``[train]``: which trainer, on which dataset; other keys are the trainer's options."""
+
+    trainer: str = "sft"
+    #: ``sft`` (sft.jsonl) or ``preferences`` (preferences.jsonl), from this run's export,
+    #: or a path to a dataset file or folder.
+    data: str = "sft"
+    options: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class EvalConfig:
+    """``[eval]``: pass@k of a policy on a Harbor dataset; other keys are the policy's options.
+
+    A policy option whose value is ``"@train"`` becomes the checkpoint the train stage wrote.
+    """
+
+    #: A Harbor dataset folder (relative to the pipeline file); empty: this run's dataset.
+    dataset: str = ""
+    policy: str = "hf"
+    k: list[int] = attrs.field(factory=lambda: [1])
+    #: Episodes per task (default: the largest k).
+    attempts: int = 0
+    max_turns: int = attrs.field(default=30, validator=_positive)
+    terminal: str = attrs.field(default="auto", validator=_one_of(TERMINAL_NAMES))
+    options: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -127,8 +173,8 @@ class PipelineConfig:
     validate: ValidateConfig = attrs.field(factory=ValidateConfig)
     rollout: RolloutConfig = attrs.field(factory=RolloutConfig)
     export: ExportConfig = attrs.field(factory=ExportConfig)
-    #: Sections owned by stages added by plugins (``[train]``, ``[eval]``), kept raw.
-    extra: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    train: TrainConfig = attrs.field(factory=TrainConfig)
+    eval: EvalConfig = attrs.field(factory=EvalConfig)
     #: The folder relative paths are resolved against (the file's folder).
     base_dir: str = "."
     source: str = "<embedded default>"
@@ -143,9 +189,10 @@ PLUGIN_SECTIONS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
     "generate": ("generator", "generator", ("generator", "count", "domains", "families", "difficulties")),
     "sandbox": ("backend", "sandbox", ("backend",)),
     "validate": ("verifier", "verifier", ("verifier", "repeats")),
-    "rollout": ("policy", "policy", ("policy", "attempts", "max_turns")),
+    "rollout": ("policy", "policy", ("policy", "attempts", "max_turns", "terminal")),
+    "train": ("trainer", "trainer", ("trainer", "data")),
+    "eval": ("policy", "policy", ("dataset", "policy", "k", "attempts", "max_turns", "terminal")),
 }
-EXTRA_SECTIONS = ("train", "eval")
 STAGES = ("generate", "validate", "rollout", "export", "train", "eval")
 
 
@@ -221,6 +268,10 @@ def _first_message(exc: BaseException, prefix: str) -> str:
     if isinstance(exc, cattrs.BaseValidationError):
         for sub in _walk(exc):
             if isinstance(sub, ForbiddenExtraKeysError):
+                # transform_error knows the nested path of the table with the extra key
+                for msg in cattrs.transform_error(exc, path=f"$.{prefix}" if prefix else "$"):
+                    if msg.startswith("extra fields found"):
+                        return _first_message(sub, _path_of(msg.rpartition(" @ ")[2]))
                 return _first_message(sub, prefix)
             if isinstance(sub, FieldError):
                 return f"{prefix + '.' if prefix else ''}{sub.field}: {sub}"
@@ -267,21 +318,20 @@ def split_plugin_options(raw: dict[str, Any]) -> dict[str, Any]:
 
 def parse_config(raw: Mapping[str, Any], *, source: str, base_dir: str) -> PipelineConfig:
     data = dict(raw)
-    known = {a.name for a in attrs.fields(PipelineConfig)} - {"extra", "base_dir", "source"}
-    unknown = [k for k in data if k not in known and k not in EXTRA_SECTIONS]
+    known = {a.name for a in attrs.fields(PipelineConfig)} - {"base_dir", "source"}
+    unknown = [k for k in data if k not in known]
     if unknown:
-        allowed = ", ".join(sorted(known | set(EXTRA_SECTIONS)))
+        allowed = ", ".join(sorted(known))
         raise ConfigError(f"{source}: [{unknown[0]}]: unknown section (allowed: {allowed})")
     for name, value in data.items():
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {name}: expected a table [{name}], got {type(value).__name__}")
-    extra = {k: data.pop(k) for k in EXTRA_SECTIONS if k in data}
     data = split_plugin_options(data)
     sections = {
         name: structure_strict(value, _section_type(name), source=source, prefix=name)
         for name, value in data.items()
     }
-    cfg = PipelineConfig(**sections, extra=extra, base_dir=base_dir, source=source)
+    cfg = PipelineConfig(**sections, base_dir=base_dir, source=source)
     bad = [s for s in cfg.run.stages if s not in STAGES]
     if bad:
         raise ConfigError(f"{source}: run.stages: unknown stage {bad[0]!r}; available: {', '.join(STAGES)}")
@@ -296,6 +346,8 @@ def _section_type(name: str) -> type:
         "validate": ValidateConfig,
         "rollout": RolloutConfig,
         "export": ExportConfig,
+        "train": TrainConfig,
+        "eval": EvalConfig,
     }[name]
 
 

@@ -51,6 +51,8 @@ class Plugins:
     backend: _LazyBackend
     verifier: Verifier
     policy_factory: Callable[[], Policy]
+    trainer_factory: Callable[[], Any] | None = None
+    eval_policy_factory: Callable[[Path | None], Policy] | None = None
 
 
 def resolve_plugins(cfg: PipelineConfig, pm: PluginManager, backend: _LazyBackend | None = None) -> Plugins:
@@ -83,7 +85,28 @@ def resolve_plugins(cfg: PipelineConfig, pm: PluginManager, backend: _LazyBacken
         gen = rec.factory(options, domains, context)
     prec = _get(pm, "policy", cfg.rollout.policy, src, "rollout.policy")
     poptions = plugin_config("policy", prec, cfg.rollout.options, source=src, section="rollout")
-    return Plugins(generator=gen, backend=backend, verifier=verifier, policy_factory=lambda: prec.factory(poptions))
+    trainer_factory = eval_policy_factory = None
+    if "train" in cfg.run.stages:
+        trec = _get(pm, "trainer", cfg.train.trainer, src, "train.trainer")
+        toptions = plugin_config("trainer", trec, cfg.train.options, source=src, section="train")
+        trainer_factory = lambda: trec.factory(toptions)  # noqa: E731
+    if "eval" in cfg.run.stages:
+        erec = _get(pm, "policy", cfg.eval.policy, src, "eval.policy")
+        eoptions = plugin_config("policy", erec, cfg.eval.options, source=src, section="eval")
+
+        def eval_policy_factory(checkpoint: Path | None) -> Policy:
+            """The eval policy, with any ``"@train"`` option replaced by the trained checkpoint."""
+            options = eoptions
+            if options is not None and attrs.has(type(options)):
+                changes = {a.name: str(checkpoint) for a in attrs.fields(type(options))
+                           if getattr(options, a.name) == "@train"}
+                if changes and checkpoint is None:
+                    raise ConfigError(f"{src}: eval: '@train' needs the train stage to have run first")
+                options = attrs.evolve(options, **changes)
+            return erec.factory(options)
+
+    return Plugins(generator=gen, backend=backend, verifier=verifier, policy_factory=lambda: prec.factory(poptions),
+                   trainer_factory=trainer_factory, eval_policy_factory=eval_policy_factory)
 
 
 class _LazyBackend:
@@ -269,6 +292,8 @@ class Pipeline:
         return [t for t in self.generated_tasks() if vals.get(t.id, {}).get("ok")]
 
     def stage_rollout(self) -> None:
+        from litecore.terminal import TERMINALS
+
         tasks = self.proven_tasks()
         total = len(tasks) * self.cfg.rollout.attempts
         with self.progress.task("rollout", total=total) as advance:
@@ -281,22 +306,27 @@ class Pipeline:
                 attempts=self.cfg.rollout.attempts,
                 concurrency=self.cfg.run.concurrency,
                 max_turns=self.cfg.rollout.max_turns,
+                terminal_factory=TERMINALS[self.cfg.rollout.terminal],
                 progress=advance,
             )
 
     def stage_export(self) -> None:
-        from litecore.datasets import build_sft, write_sft
+        from litecore.datasets import build_pairs, build_sft, write_pairs, write_sft
         from litecore.report import write_report
 
+        formats = self.cfg.export.formats
         proven = self.proven_tasks()
         export_dataset(proven, self.dataset_dir)
-        trajs = [t for t in load_trajectories(self.trajectories_dir) if t.task_id in {p.id for p in proven}]
-        sft = build_sft(trajs)
-        paths = write_sft(sft, self.out) if self.cfg.export.formats else {}
-        for fmt, path in list(paths.items()):
-            if fmt not in self.cfg.export.formats:
-                path.unlink(missing_ok=True)
-                paths.pop(fmt)
+        proven_ids = {p.id for p in proven}
+        trajs = [t for t in load_trajectories(self.trajectories_dir) if t.task_id in proven_ids]
+        sft = build_sft(trajs, self.cfg.export.sft)
+        paths = write_sft(sft, self.out, formats=[f for f in formats if f != "preferences"])
+        pair_stats: dict[str, Any] = {}
+        if "preferences" in formats:
+            pairs = build_pairs(trajs, self.cfg.export.pairs)
+            pair_stats = dict(pairs.stats)
+            for name, path in write_pairs(pairs, self.out, hf="hf" in formats).items():
+                paths[f"preferences_{name}"] = path
         manifest = {
             "litecore_version": _version(),
             "config": self.cfg.source,
@@ -307,10 +337,64 @@ class Pipeline:
             "trajectories": len(trajs),
             "sft_rows": len(sft.rows),
             "sft_dropped": dict(sft.dropped),
-            "files": {k: str(v.relative_to(self.out)) for k, v in paths.items()},
+            "preference_pairs": pair_stats,
+            "files": {k: str(v.relative_to(self.out)) for k, v in paths.items() if v is not None},
         }
         write_json_atomic(self.out / "manifest.json", json.dumps(manifest, indent=2))
         write_report(self)
+
+
+    # -- training and evaluation -------------------------------------------------
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / "checkpoints" / self.cfg.train.trainer
+
+    def train_data(self) -> Path:
+        data = self.cfg.train.data
+        named = {"sft": self.out / "sft.jsonl", "preferences": self.out / "preferences.jsonl"}
+        path = named.get(data) or (Path(self.cfg.base_dir) / data)
+        if not path.exists():
+            hint = " (run the export stage first)" if data in named else ""
+            raise ConfigError(f"{self.cfg.source}: train.data: {path} does not exist{hint}")
+        return path
+
+    def stage_train(self) -> None:
+        from litecore.train import TrainResult
+
+        assert self.plugins.trainer_factory is not None
+        done = self.checkpoint_dir / "train_result.json"
+        if done.is_file():
+            return
+        data = self.train_data()
+        trainer = self.plugins.trainer_factory()
+        tmp = self.checkpoint_dir.with_name(f".{self.checkpoint_dir.name}.partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        with self.progress.task("train", total=1) as advance:
+            result: TrainResult = trainer.train(data, tmp)
+            advance(1)
+        shutil.rmtree(self.checkpoint_dir, ignore_errors=True)
+        os.rename(tmp, self.checkpoint_dir)
+        result = attrs.evolve(result, checkpoint=self.checkpoint_dir)
+        write_json_atomic(done, json.dumps(result.to_dict(), indent=2))
+
+    def trained_checkpoint(self) -> Path | None:
+        return self.checkpoint_dir if (self.checkpoint_dir / "train_result.json").is_file() else None
+
+    def stage_eval(self) -> None:
+        from litecore.evaluate import evaluate
+        from litecore.terminal import TERMINALS
+        from litecore.task import load_dataset
+
+        assert self.plugins.eval_policy_factory is not None
+        ecfg = self.cfg.eval
+        dataset = (Path(self.cfg.base_dir) / ecfg.dataset) if ecfg.dataset else self.dataset_dir
+        tasks = load_dataset(dataset)
+        attempts = ecfg.attempts or max(ecfg.k)
+        policy = self.plugins.eval_policy_factory(self.trained_checkpoint())
+        with self.progress.task("eval", total=len(tasks) * attempts) as advance:
+            evaluate(tasks, self.backend, policy, k=ecfg.k, attempts=attempts, out_dir=self.out / "eval",
+                     verifier=self.plugins.verifier, concurrency=self.cfg.run.concurrency,
+                     max_turns=ecfg.max_turns, terminal_factory=TERMINALS[ecfg.terminal], progress=advance)
 
 
 def export_dataset(tasks: Sequence[Task], dest: Path) -> None:
