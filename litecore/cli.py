@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from litecore.commands_containers import audit, clean, images_group, import_group
 from litecore.commands_eval import eval_command
 from litecore.errors import LitecoreError
 
@@ -190,14 +191,6 @@ def generate(domain_name: str, family: str | None, count: int, difficulty: tuple
         click.echo(out / g.task_id)
 
 
-@cli.command()
-def clean() -> None:
-    """Remove leftovers of crashed runs (sandbox folders, labelled engine objects)."""
-    from litecore.builtins.sandbox_local import clean_leftovers
-
-    click.echo(f"local: removed {clean_leftovers()} leftover sandbox folder(s)")
-
-
 @cli.command("new-plugin")
 @click.argument("name")
 @click.option("--dest", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
@@ -211,6 +204,10 @@ def new_plugin(name: str, dest: Path) -> None:
 
 # Commands that live in their own modules.
 cli.add_command(eval_command)
+cli.add_command(images_group)
+cli.add_command(clean)
+cli.add_command(audit)
+cli.add_command(import_group)
 
 
 def main(argv: list[str] | None = None) -> None:

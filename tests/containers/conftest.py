@@ -28,12 +28,26 @@ def _unavailable(why: str) -> None:
     pytest.skip(why)
 
 
+def _running(name: str) -> bool:
+    sock = os.environ.get(f"LITECORE_{name.upper()}_SOCK") or f"/run/litecore/{'dockerd' if name == 'docker' else 'podman'}.sock"
+    if not os.path.exists(sock):
+        return False
+    probe = subprocess.run(["curl", "-fsS", "--max-time", "2", "--unix-socket", sock, "http://localhost/_ping"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
 @pytest.fixture(scope="session")
-def engine_urls() -> dict[str, str]:
-    """Start (or reuse) dockerd and the Podman service; their URLs by engine."""
+def engine_urls() -> Iterator[dict[str, str]]:
+    """Start (or reuse) dockerd and the Podman service; their URLs by engine.
+
+    Engines this session started are stopped when it ends (their data roots, with the
+    built images, are kept for the next run); engines that were already running stay.
+    """
     if os.geteuid() != 0:
         _unavailable("the engine scripts need root")
     urls = {}
+    started = [name for name in ENGINES if not _running(name)]
     for name in ENGINES:
         proc = subprocess.run([str(REPO / "scripts" / "engines" / f"start-{name}.sh")],
                               capture_output=True, text=True, timeout=600)
@@ -41,7 +55,9 @@ def engine_urls() -> dict[str, str]:
             _unavailable(f"start-{name}.sh failed: {proc.stderr.strip()[-300:]}")
         urls[name] = proc.stdout.strip().splitlines()[-1]
         os.environ[f"LITECORE_{name.upper()}_HOST"] = urls[name]
-    return urls
+    yield urls
+    for name in started:
+        subprocess.run([str(REPO / "scripts" / "engines" / f"stop-{name}.sh")], capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="session")

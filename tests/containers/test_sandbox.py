@@ -5,7 +5,6 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -138,6 +137,7 @@ def test_limits_network_and_labels(backend, simple_task, tmp_path):
         assert backend.client.api.inspect_container(sb.cid)["HostConfig"]["NetworkMode"] != "none"
 
 
+@pytest.mark.slow
 def test_no_leaks_after_errors(backend, simple_task):
     before = labelled_objects(backend.client)
     with pytest.raises(RuntimeError):
@@ -154,6 +154,7 @@ def test_no_leaks_after_errors(backend, simple_task):
     assert labelled_objects(backend.client) == before
 
 
+@pytest.mark.slow
 def test_clean_removes_leftovers_of_dead_owners(backend, simple_task):
     from litecore.containers import LABEL, LABEL_OWNER
 
@@ -172,6 +173,7 @@ def test_clean_removes_leftovers_of_dead_owners(backend, simple_task):
         live.stop()
 
 
+@pytest.mark.slow
 def test_image_cached_and_concurrent_builds_wait(backend, tmp_path):
     from litecore.containers import ContainerBackend
 
@@ -202,6 +204,7 @@ def test_image_cached_and_concurrent_builds_wait(backend, tmp_path):
     assert time.monotonic() - start < 2
 
 
+@pytest.mark.slow
 def test_alias_map(engine, backends, tmp_path):
     task = write_simple_task(tmp_path, dockerfile="FROM registry.example.org/team/tool:7\nWORKDIR /app\n")
     backend = backends[engine]
