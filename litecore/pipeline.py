@@ -26,9 +26,17 @@ import attrs
 
 from litecore.config import PipelineConfig, plugin_config
 from litecore.errors import ConfigError, LitecoreError
-from litecore.executor import map_unordered
+from litecore.executor import (
+    Executor,
+    adopt_plugins,
+    local_executor_record,
+    release_plugins,
+    worker_plugins,
+    worker_state,
+)
 from litecore.generate import (
     PAPER_DOMAIN_WEIGHTS,
+    GeneratedTask,
     GenerationContext,
     Generator,
     TaskPlan,
@@ -37,8 +45,8 @@ from litecore.generate import (
 )
 from litecore.plugins import PluginManager
 from litecore.progress import Progress
-from litecore.rollout import Policy, load_trajectories, rollout, write_json_atomic
-from litecore.sandbox import SandboxBackend
+from litecore.rollout import Policy, load_trajectories, run_episode, trajectory_id, write_json_atomic
+from litecore.sandbox import ExecResult, Sandbox, SandboxBackend, Session
 from litecore.task import Task, load_task, write_task
 from litecore.verify import Validation, Verifier, validate_task, validation_to_dict
 
@@ -53,6 +61,8 @@ class Plugins:
     policy_factory: Callable[[], Policy]
     trainer_factory: Callable[[], Any] | None = None
     eval_policy_factory: Callable[[Path | None], Policy] | None = None
+    #: Makes the run's executor (called on the driver only, never inside a job).
+    executor_factory: Callable[[], Executor] | None = None
 
 
 def resolve_plugins(cfg: PipelineConfig, pm: PluginManager, backend: _LazyBackend | None = None) -> Plugins:
@@ -106,7 +116,24 @@ def resolve_plugins(cfg: PipelineConfig, pm: PluginManager, backend: _LazyBacken
             return erec.factory(options)
 
     return Plugins(generator=gen, backend=backend, verifier=verifier, policy_factory=lambda: prec.factory(poptions),
-                   trainer_factory=trainer_factory, eval_policy_factory=eval_policy_factory)
+                   trainer_factory=trainer_factory, eval_policy_factory=eval_policy_factory,
+                   executor_factory=resolve_executor(cfg, pm))
+
+
+def resolve_executor(cfg: PipelineConfig, pm: PluginManager) -> Callable[[], Executor]:
+    """The ``[executor]`` plugin, configured; its factory runs only when a stage fans out."""
+    src = cfg.source
+    records = pm.records("executor")
+    name = cfg.executor.name
+    rec = records.get(name)
+    if rec is None and name == "local":
+        rec = local_executor_record()  # the default works even where no entry point registers it
+    if rec is None:
+        available = ", ".join(sorted({*records, "local"}))
+        raise ConfigError(f"{src}: executor.name: unknown executor '{name}'; available: {available}")
+    options = plugin_config("executor", rec, cfg.executor.options, source=src, section="executor")
+    concurrency = cfg.run.concurrency
+    return lambda: rec.factory(options, concurrency=concurrency)
 
 
 class _LazyBackend:
@@ -148,7 +175,11 @@ def domain_weights(cfg: PipelineConfig, domains: dict[str, Any]) -> dict[str, fl
                 raise ConfigError(f"{src}: generate.domains.{name}: weight must not be negative")
         weights = {k: float(v) for k, v in cfg.generate.domains.items() if v > 0}
     else:
-        weights = {name: PAPER_DOMAIN_WEIGHTS.get(name, 5.0) for name in domains}
+        # the paper's mix over the paper's domains that are installed; other domains
+        # (examples, experiments) join a run only when [generate.domains] names them
+        weights = {name: PAPER_DOMAIN_WEIGHTS[name] for name in domains if name in PAPER_DOMAIN_WEIGHTS}
+        if not weights:
+            weights = {name: 1.0 for name in domains}
     if not weights:
         raise ConfigError(f"{src}: generate.domains: no domain with a positive weight (install a litecore-plugin-<domain>)")
     return weights
@@ -173,6 +204,7 @@ class Pipeline:
         self.progress = progress or Progress(enabled=False)
         self.plugins = resolve_plugins(cfg, pm)
         self.timings: dict[str, float] = {}
+        self._executor: Executor | None = None
 
     @property
     def backend(self) -> SandboxBackend:
@@ -200,6 +232,7 @@ class Pipeline:
         stages = list(stages or self.cfg.run.stages)
         with run_lock(self.out):
             timings = self._load_json(self.out / "timings.json", {})
+            adopt_plugins(self.cfg, self.plugins)
             try:
                 for stage in stages:
                     fn = getattr(self, f"stage_{stage}", None)
@@ -210,8 +243,20 @@ class Pipeline:
                     timings[stage] = round(time.monotonic() - t0, 3)
                     write_json_atomic(self.out / "timings.json", json.dumps(timings, indent=2))
             finally:
+                release_plugins(self.cfg)
+                if self._executor is not None:
+                    self._executor.close()
+                    self._executor = None
                 self.plugins.backend.close()
             return timings
+
+    @property
+    def executor(self) -> Executor:
+        """The run's executor, made on first fan-out (a run that only exports starts none)."""
+        if self._executor is None:
+            assert self.plugins.executor_factory is not None
+            self._executor = self.plugins.executor_factory()
+        return self._executor
 
     @staticmethod
     def _load_json(path: Path, default: Any) -> Any:
@@ -237,27 +282,18 @@ class Pipeline:
         )
 
     def stage_generate(self) -> None:
-        generator = self.plugins.generator
-        assert generator is not None
+        assert self.plugins.generator is not None
         plans = self.plan()
         errors: dict[str, str] = {}
+        _sweep_partials(self.tasks_dir)
         todo = [p for p in plans if not (self.tasks_dir / p.task_id).exists()]
-
-        def one(plan: TaskPlan) -> None:
-            try:
-                gen = generator.generate(plan)
-                write_task(self.tasks_dir / plan.task_id, instruction=gen.instruction, config=gen.config,
-                           files=gen.files, executables=gen.executables)
-            except TaskRejected as exc:
-                errors[plan.task_id] = f"rejected: {exc}"
-            except LitecoreError:
-                raise
-            except Exception as exc:  # a broken family costs its instance, not the run
-                errors[plan.task_id] = f"{type(exc).__name__}: {exc}"
-
         with self.progress.task("generate", total=len(plans), completed=len(plans) - len(todo)) as advance:
-            for _ in map_unordered(one, todo, concurrency=self.cfg.run.concurrency, progress=advance):
-                pass
+            for task_id, error, generated in self.executor.map(generate_job, [(self.cfg, p) for p in todo],
+                                                               progress=advance):
+                if error is not None:
+                    errors[task_id] = error
+                elif generated is not None:  # a worker without this run folder (no shared disk)
+                    _write_generated(self.tasks_dir / task_id, generated)
         write_json_atomic(self.out / "plan.json", json.dumps(
             {"tasks": [attrs.asdict(p) | {"task_id": p.task_id} for p in plans], "errors": errors}, indent=2))
 
@@ -268,17 +304,12 @@ class Pipeline:
 
     def stage_validate(self) -> None:
         tasks = self.generated_tasks()
+        _sweep_partials(self.validation_dir)
         todo = [t for t in tasks if not (self.validation_dir / f"{t.id}.json").is_file()]
-        backend = self.backend
-
-        def one(task: Task) -> Validation:
-            v = validate_task(task, backend, self.plugins.verifier, repeats=self.cfg.validate.repeats)
-            write_json_atomic(self.validation_dir / f"{task.id}.json", json.dumps(validation_to_dict(v), indent=2))
-            return v
-
         with self.progress.task("validate", total=len(tasks), completed=len(tasks) - len(todo)) as advance:
-            for _ in map_unordered(one, todo, concurrency=self.cfg.run.concurrency, progress=advance):
-                pass
+            for rel, text in self.executor.map(validate_job, [(self.cfg, str(t.path)) for t in todo],
+                                               progress=advance):
+                _keep(self.out / rel, text)
 
     def validations(self) -> dict[str, dict[str, Any]]:
         out = {}
@@ -292,23 +323,12 @@ class Pipeline:
         return [t for t in self.generated_tasks() if vals.get(t.id, {}).get("ok")]
 
     def stage_rollout(self) -> None:
-        from litecore.terminal import TERMINALS
-
         tasks = self.proven_tasks()
-        total = len(tasks) * self.cfg.rollout.attempts
-        with self.progress.task("rollout", total=total) as advance:
-            rollout(
-                tasks,
-                self.backend,
-                self.plugins.policy_factory(),
-                self.plugins.verifier,
-                self.trajectories_dir,
-                attempts=self.cfg.rollout.attempts,
-                concurrency=self.cfg.run.concurrency,
-                max_turns=self.cfg.rollout.max_turns,
-                terminal_factory=TERMINALS[self.cfg.rollout.terminal],
-                progress=advance,
-            )
+        _sweep_partials(self.trajectories_dir)
+        jobs = [(self.cfg, str(t.path), a, "rollout", None) for t in tasks for a in range(self.cfg.rollout.attempts)]
+        with self.progress.task("rollout", total=len(jobs)) as advance:
+            for rel, text in self.executor.map(episode_job, jobs, progress=advance):
+                _keep(self.out / rel, text)
 
     def stage_export(self) -> None:
         from litecore.datasets import build_pairs, build_sft, write_pairs, write_sft
@@ -381,20 +401,220 @@ class Pipeline:
         return self.checkpoint_dir if (self.checkpoint_dir / "train_result.json").is_file() else None
 
     def stage_eval(self) -> None:
-        from litecore.evaluate import evaluate
-        from litecore.terminal import TERMINALS
+        from litecore.evaluate import summarize, write_report
         from litecore.task import load_dataset
+        from litecore.trajectory import loads_many
 
         assert self.plugins.eval_policy_factory is not None
         ecfg = self.cfg.eval
         dataset = (Path(self.cfg.base_dir) / ecfg.dataset) if ecfg.dataset else self.dataset_dir
         tasks = load_dataset(dataset)
-        attempts = ecfg.attempts or max(ecfg.k)
-        policy = self.plugins.eval_policy_factory(self.trained_checkpoint())
-        with self.progress.task("eval", total=len(tasks) * attempts) as advance:
-            evaluate(tasks, self.backend, policy, k=ecfg.k, attempts=attempts, out_dir=self.out / "eval",
-                     verifier=self.plugins.verifier, concurrency=self.cfg.run.concurrency,
-                     max_turns=ecfg.max_turns, terminal_factory=TERMINALS[ecfg.terminal], progress=advance)
+        ks = sorted({1, *ecfg.k})
+        attempts = ecfg.attempts or max(ks)
+        if max(ks) > attempts:
+            raise ConfigError(f"{self.cfg.source}: eval.k: pass@{max(ks)} needs at least {max(ks)} attempts "
+                              f"per task, got eval.attempts = {attempts}")
+        checkpoint = self.trained_checkpoint()
+        out = self.out / "eval"
+        _sweep_partials(out / "trajectories")
+        jobs = [(self.cfg, str(t.path), a, "eval", str(checkpoint) if checkpoint else None)
+                for t in tasks for a in range(attempts)]
+        texts = []
+        with self.progress.task("eval", total=len(jobs)) as advance:
+            for rel, text in self.executor.map(episode_job, jobs, progress=advance):
+                _keep(self.out / rel, text)
+                texts.append(text)
+        trajs = loads_many(texts)
+        report = summarize(trajs, ks)
+        report["attempts"] = attempts
+        report["policy"] = trajs[0].policy if trajs else ecfg.policy
+        report["model"] = trajs[0].model if trajs else ""
+        report["backend"] = self.cfg.sandbox.backend
+        report["dataset"] = str(dataset)
+        write_report(report, out)
+
+
+# ---------------------------------------------------------------------------
+# Jobs: one unit of work each, run by the executor in any process.
+#
+# Each is a module-level function of picklable arguments (the frozen config, task
+# paths as strings) that resolves its plugins in the process running it, writes its
+# result atomically under the run folder (skipping work already there) and returns
+# it, so the driver can keep it too when the worker does not share its disk.
+# ---------------------------------------------------------------------------
+
+#: Extra tries, each in a fresh sandbox, for an episode or validation whose sandbox failed
+#: (an infrastructure error, not the agent's doing); the last try is kept whatever happens.
+SANDBOX_RETRIES = 2
+
+
+def generate_job(cfg: PipelineConfig, plan: TaskPlan) -> tuple[str, str | None, GeneratedTask | None]:
+    """Generate one planned task into ``tasks/<id>``: (task id, error or None, the files)."""
+    dest = cfg.output_dir / "tasks" / plan.task_id
+    if dest.exists():
+        return plan.task_id, None, None
+    generator = worker_plugins(cfg).generator
+    assert generator is not None
+    try:
+        gen = generator.generate(plan)
+        _write_generated(dest, gen)
+    except TaskRejected as exc:
+        return plan.task_id, f"rejected: {exc}", None
+    except LitecoreError:
+        raise
+    except Exception as exc:  # a broken family costs its instance, not the run
+        return plan.task_id, f"{type(exc).__name__}: {exc}", None
+    return plan.task_id, None, gen
+
+
+def _write_generated(dest: Path, gen: Any) -> None:
+    try:
+        write_task(dest, instruction=gen.instruction, config=gen.config, files=gen.files,
+                   executables=gen.executables)
+    except OSError:
+        if not dest.is_dir():  # not merely a twin of this job (a retry) finishing first
+            raise
+
+
+def validate_job(cfg: PipelineConfig, task_path: str) -> tuple[str, str]:
+    """The gate for one task, written to ``validation/<id>.json``: (relative path, JSON text)."""
+    task = load_task(task_path)
+    rel = f"validation/{task.id}.json"
+    path = cfg.output_dir / rel
+    if path.is_file():
+        return rel, path.read_text()
+    plugins = worker_plugins(cfg)
+    for _ in range(SANDBOX_RETRIES + 1):
+        watched = _WatchedBackend(plugins.backend.get())
+        v = validate_task(task, watched, plugins.verifier, repeats=cfg.validate.repeats)
+        if not watched.failures:
+            break
+    text = json.dumps(validation_to_dict(v), indent=2)
+    write_json_atomic(path, text)
+    return rel, text
+
+
+def episode_job(cfg: PipelineConfig, task_path: str, attempt: int, stage: str,
+                checkpoint: str | None) -> tuple[str, str]:
+    """One agent episode (``stage`` = rollout or eval) saved as a trajectory: (relative path, JSON text)."""
+    from litecore.terminal import TERMINALS
+    from litecore.trajectory import dumps
+
+    state = worker_state(cfg)
+    plugins = state.plugins
+    if stage == "rollout":
+        policy = state.policy("rollout", plugins.policy_factory)
+        folder, max_turns, terminal = "trajectories", cfg.rollout.max_turns, cfg.rollout.terminal
+    else:
+        assert plugins.eval_policy_factory is not None
+        make = plugins.eval_policy_factory
+        policy = state.policy(f"eval:{checkpoint}", lambda: make(Path(checkpoint) if checkpoint else None))
+        folder, max_turns, terminal = "eval/trajectories", cfg.eval.max_turns, cfg.eval.terminal
+    task = load_task(task_path)
+    rel = f"{folder}/{trajectory_id(task.id, policy.name, attempt)}.json"
+    path = cfg.output_dir / rel
+    if path.is_file():
+        return rel, path.read_text()
+    backend = plugins.backend.get()
+    for _ in range(SANDBOX_RETRIES + 1):
+        failures: list[str] = []
+        with backend.open(task) as sandbox:
+            traj = run_episode(task, _WatchedSandbox(sandbox, failures), policy, plugins.verifier,
+                               attempt=attempt, max_turns=max_turns, terminal_factory=TERMINALS[terminal])
+        if not failures:
+            break
+    text = dumps(traj)
+    write_json_atomic(path, text)
+    return rel, text
+
+
+def _keep(path: Path, text: str) -> None:
+    """Write a job's result where the driver can see it, unless the worker already did."""
+    if not path.is_file():
+        write_json_atomic(path, text)
+
+
+def _sweep_partials(folder: Path) -> None:
+    """Remove temporary entries a killed run left (``.name.xxxx``); no job is running yet."""
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        if p.name.startswith("."):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
+class _WatchedSession:
+    def __init__(self, inner: Session, failures: list[str]) -> None:
+        self._inner = inner
+        self._failures = failures
+
+    def run(self, command: str, *, timeout: float) -> ExecResult:
+        res = self._inner.run(command, timeout=timeout)
+        if res.error:
+            self._failures.append(res.error)
+        return res
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __enter__(self) -> _WatchedSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _WatchedSandbox:
+    """A sandbox that notes every infrastructure error (``ExecResult.error``) it reports.
+
+    An episode during which the sandbox itself failed (its processes killed from outside,
+    an engine error) says nothing about the agent, so the job runs it again.
+    """
+
+    def __init__(self, inner: Sandbox, failures: list[str]) -> None:
+        self._inner = inner
+        self._failures = failures
+
+    def exec(self, command: str, **kwargs: Any) -> ExecResult:
+        res = self._inner.exec(command, **kwargs)
+        if res.error:
+            self._failures.append(res.error)
+        return res
+
+    def session(self) -> _WatchedSession:
+        return _WatchedSession(self._inner.session(), self._failures)
+
+    def __enter__(self) -> _WatchedSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.stop()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _WatchedBackend:
+    """Opens watched sandboxes; ``failures`` collects their infrastructure errors."""
+
+    def __init__(self, inner: SandboxBackend) -> None:
+        self._inner = inner
+        self.failures: list[str] = []
+
+    def prepare(self, task: Task) -> Any:
+        return self._inner.prepare(task)
+
+    def open(self, task: Task) -> _WatchedSandbox:
+        return _WatchedSandbox(self._inner.open(task), self.failures)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 def export_dataset(tasks: Sequence[Task], dest: Path) -> None:
