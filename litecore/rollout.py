@@ -286,8 +286,12 @@ class OracleAgent:
 
 
 def _duration(code: str) -> float:
-    heavy = ("make", "gcc", "pip", "python", "cmake", "git", "pytest", "cargo", "train")
-    return 5.0 if any(w in code for w in heavy) else 0.5
+    """How long the expert says it will wait. With completion-aware waiting the terminal
+    returns as soon as the command finishes, so a generous bound costs nothing, while a
+    short one would let the next keystrokes arrive before a slow step (a build, a training
+    run) had finished."""
+    heavy = ("make", "gcc", "cc ", "pip", "python", "cmake", "git", "pytest", "cargo", "train", "openssl", "tar ")
+    return 60.0 if any(w in code for w in heavy) else 10.0
 
 
 class OraclePolicy:

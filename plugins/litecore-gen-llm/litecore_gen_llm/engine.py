@@ -17,6 +17,7 @@ import attrs
 
 from litecore.errors import LitecoreError
 from litecore.generate import GeneratedTask, GenerationContext, TaskPlan, TaskRejected, render_draft
+from litecore.llm import litellm_module
 from litecore.records import Domain, TaskDraft, TaskRequest
 from litecore.rollout import write_json_atomic
 from litecore.task import load_dataset, load_task, write_task
@@ -124,6 +125,7 @@ class LLMGenerator:
         self.work = context.work_dir
         cache = Path(config.cache_dir) if config.cache_dir else self.work / "llm-cache"
         self.client = LLMClient(config, cache)
+        litellm_module()  # import it now (seconds), not inside the first candidate's accounting
         self._seen: list[tuple[str, frozenset[str]]] | None = None
         self._seen_lock = threading.Lock()
 
