@@ -36,8 +36,10 @@ def cli() -> None:
 @click.option("--stages", help="Comma-separated stages to run (default: [run] stages).")
 @click.option("--backend", help="Sandbox backend, overriding [sandbox] backend.")
 @click.option("--count", "-n", type=int, help="Environments to generate, overriding [generate] count.")
+@click.option("--alias", "aliases", multiple=True, metavar="FROM=LOCAL",
+              help="Map a FROM image to a local one, added to [sandbox] aliases (docker, podman; repeatable).")
 def run(pipeline: Path | None, output: Path | None, stages: str | None, backend: str | None,
-        count: int | None) -> None:
+        count: int | None, aliases: tuple[str, ...]) -> None:
     """Run a pipeline.toml (without one: the embedded quickstart default).
 
     Rerunning the same command resumes: finished work is skipped.
@@ -57,6 +59,11 @@ def run(pipeline: Path | None, output: Path | None, stages: str | None, backend:
         if count <= 0:
             raise click.BadParameter("must be positive", param_hint="--count")
         cfg = attrs.evolve(cfg, generate=attrs.evolve(cfg.generate, count=count))
+    if aliases:
+        from litecore.images import parse_alias_options
+
+        merged = {**cfg.sandbox.options.get("aliases", {}), **parse_alias_options(aliases)}
+        cfg = attrs.evolve(cfg, sandbox=attrs.evolve(cfg.sandbox, options={**cfg.sandbox.options, "aliases": merged}))
     stage_list = [s.strip() for s in stages.split(",")] if stages else None
     if stage_list:
         cfg = attrs.evolve(cfg, run=attrs.evolve(cfg.run, stages=stage_list))
@@ -84,7 +91,10 @@ def run(pipeline: Path | None, output: Path | None, stages: str | None, backend:
 @click.option("--concurrency", "-j", default=2, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the results as JSON here.")
-def verify(paths: tuple[Path, ...], backend: str, repeats: int, concurrency: int, json_out: Path | None) -> None:
+@click.option("--alias", "aliases", multiple=True, metavar="FROM=LOCAL",
+              help="Map a FROM image to a local one (docker, podman; repeatable).")
+def verify(paths: tuple[Path, ...], backend: str, repeats: int, concurrency: int, json_out: Path | None,
+           aliases: tuple[str, ...]) -> None:
     """Prove tasks: the oracle must earn 1 and a no-op agent 0. Exits 1 if any task fails."""
     from rich.console import Console
     from rich.table import Table
@@ -95,9 +105,11 @@ def verify(paths: tuple[Path, ...], backend: str, repeats: int, concurrency: int
     from litecore.task import load_dataset
     from litecore.verify import HarborVerifier, validate_task, validation_to_dict
 
+    from litecore.commands_containers import make_backend
+    from litecore.images import parse_alias_options
+
     tasks = [t for p in paths for t in load_dataset(p)]
-    pm = _pm()
-    be = pm.get("sandbox", backend).factory(None)
+    be = make_backend(backend, parse_alias_options(aliases))
     verifier = HarborVerifier()
     results = []
     try:

@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from litecore.rollout import split_solution
 from litecore.task import load_dataset, tree_digest

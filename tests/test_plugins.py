@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 import litecore
 from litecore.errors import PluginError
 from litecore.plugins import PluginManager
-from litecore.records import PolicyPlugin, SandboxBackendPlugin
+from litecore.records import PolicyPlugin
 from litecore.testing import run_cli
 
 

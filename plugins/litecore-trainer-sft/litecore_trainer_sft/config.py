@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 import attrs
 from attrs import validators as v
 
-from litecore.errors import ConfigError
 
 C = TypeVar("C")
 
@@ -102,44 +101,8 @@ class SFTTrainConfig(CommonTrainConfig):
     packing: str = attrs.field(default="auto", validator=v.in_(("auto", "on", "off")))
 
 
-def _strict_converter() -> Any:
-    import cattrs
-
-    conv = cattrs.Converter(forbid_extra_keys=True)
-
-    def exact(kind: type) -> Any:
-        def hook(value: Any, _t: type) -> Any:
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                return float(value)
-            if type(value) is not kind:
-                raise TypeError(f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
-            return value
-
-        return hook
-
-    for kind in (str, int, float, bool):
-        conv.register_structure_hook(kind, exact(kind))
-    return conv
-
-
-def _describe(exc: BaseException, type_: Any) -> str:
-    """Say what was wrong (attrs validators' own messages) instead of "invalid value"."""
-    from cattrs.v import format_exception
-
-    if isinstance(exc, (ValueError, TypeError)) and str(exc):
-        return str(exc)
-    return format_exception(exc, type_)
-
-
 def structure(cls: type[C], data: Mapping[str, Any], *, where: str = "[train]") -> C:
-    """Structure ``data`` into ``cls`` strictly; errors name the offending key."""
-    import cattrs
+    """Structure ``data`` into ``cls`` with litecore's strict converter (one way to read config)."""
+    from litecore.config import structure_strict
 
-    try:
-        return _strict_converter().structure(dict(data), cls)
-    except Exception as exc:  # cattrs raises exception groups; flatten to one line
-        if isinstance(exc, cattrs.BaseValidationError):
-            msgs = cattrs.transform_error(exc, path=where, format_exception=_describe)
-        else:
-            msgs = [f"{exc} @ {where}"]
-        raise ConfigError("; ".join(msgs)) from None
+    return structure_strict(data, cls, source=where, prefix="train")

@@ -14,7 +14,7 @@ import statistics
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
 
-from litecore_plugin_data_science._text import bullets, pick
+from litecore_plugin_data_science._text import pick
 
 SENSORS = ["boiler", "intake", "pump", "chiller", "vent", "tank", "mixer", "dryer", "kiln", "valve"]
 UNITS = [("temp_c", 20.0, 4.0), ("pressure_kpa", 101.0, 3.0), ("flow_lpm", 55.0, 6.0), ("humidity_pct", 45.0, 5.0)]
@@ -159,7 +159,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         pick(rng, [f"The plant's sensor export /app/{src} is dirty.",
                    f"Before analysis, /app/{src} has to be cleaned.",
                    f"/app/{src} is a raw export of sensor readings that needs cleaning."])
-        + f" Apply these rules in this order:\n\n" + "\n".join(rules) + "\n\n"
+        + " Apply these rules in this order:\n\n" + "\n".join(rules) + "\n\n"
         + pick(rng, [f"Write the surviving rows to /app/{out} with the same header and columns, in their original "
                      f"order, values unchanged",
                      f"Save the kept rows, in input order and with the original header, to /app/{out}, leaving the "

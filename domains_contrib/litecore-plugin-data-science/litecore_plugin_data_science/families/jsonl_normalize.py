@@ -7,9 +7,7 @@ instructions state the target schema, and the tests compare the tables row by ro
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
@@ -128,8 +126,8 @@ def generate(req: TaskRequest) -> TaskDraft:
     if level != "easy":
         rules.append("some lines are corrupt (not valid JSON): skip them; an event id seen again is a re-send: keep "
                      "only its first occurrence")
-        rules.append(f"also write /app/event_tags.csv with header `event_id,tag`: one row per distinct tag of each "
-                     f"event (tags trimmed and lower-cased), sorted by event_id then tag")
+        rules.append("also write /app/event_tags.csv with header `event_id,tag`: one row per distinct tag of each "
+                     "event (tags trimmed and lower-cased), sorted by event_id then tag")
     if level == "hard":
         rules.append("records with `\"schema\": 1` use the old layout: `event_id`, `event_type`, `userId`, "
                      "`userEmail`, `time_ms` (epoch milliseconds), `amount_cents` (integer cents) and `labels` "
@@ -288,7 +286,7 @@ def test_amounts():
                                                       and abs(float(text) - want["amount"]) < 0.006), want
 """
     if level != "easy":
-        tests += f"""
+        tests += """
 
 def test_tags_table():
     t = table("event_tags.csv")

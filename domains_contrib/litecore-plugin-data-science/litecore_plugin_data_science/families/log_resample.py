@@ -7,9 +7,7 @@ that must still appear, hard a rolling window across buckets.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest

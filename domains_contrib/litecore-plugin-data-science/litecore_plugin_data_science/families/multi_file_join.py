@@ -143,8 +143,8 @@ def generate(req: TaskRequest) -> TaskDraft:
     rules = [
         "A customer id is identified by its number: `C0042`, `c-42`, ` C42 ` and `0042` are all customer "
         "C0042. Always write ids in the canonical form `C` followed by four digits.",
-        f"Columns, in this order: `customer_id,name,orders,total` (header row first). `orders` counts the "
-        f"orders that contribute to `total`; `total` has exactly two decimals.",
+        "Columns, in this order: `customer_id,name,orders,total` (header row first). `orders` counts the "
+        "orders that contribute to `total`; `total` has exactly two decimals.",
         "Sort rows by `total` descending, breaking ties by `customer_id` ascending.",
     ]
     if not medium_plus:

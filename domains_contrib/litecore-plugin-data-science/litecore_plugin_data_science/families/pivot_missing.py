@@ -119,8 +119,8 @@ def generate(req: TaskRequest) -> TaskDraft:
     if level == "easy":
         rules.append("A station-month without readings has a total of 0.")
     else:
-        rules.append(f"Values that are not numbers (`NA`, empty, `n/a`) are ignored. Station names appear with mixed "
-                     f"case and stray spaces.")
+        rules.append("Values that are not numbers (`NA`, empty, `n/a`) are ignored. Station names appear with mixed "
+                     "case and stray spaces.")
     if level == "medium":
         rules.append("A station-month without readings stays empty (an empty field, not 0 or NA). Every month of the "
                      "range gets a column, even one without any readings.")
@@ -244,10 +244,10 @@ def test_missing_cells_empty():
                 assert g.strip() == "", (want[0], g)
 """
     if level == "hard":
-        tests += f"""
+        tests += """
 
 def test_observed_statistics():
-    got = {{r[0].strip(): r for r in rows()[1:]}}
+    got = {r[0].strip(): r for r in rows()[1:]}
     for want in TABLE:
         row = got[want[0]]
         assert int(float(row[-2])) == want[-2], want[0]

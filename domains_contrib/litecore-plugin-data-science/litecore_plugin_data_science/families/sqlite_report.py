@@ -213,7 +213,7 @@ def test_report_rows():
     same(rows()[1:], EXPECTED)
 """
     if level != "easy":
-        tests += f"""
+        tests += """
 
 def run_query(db):
     sql = pathlib.Path("/app/report.sql").read_text().strip().rstrip(";")

@@ -155,7 +155,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     rng.shuffle(kinds)
     names = {k: rng.choice(NAMES[k]) for k in kinds}
     module = rng.choice(["numlib", "stable_math", "mathutil", "numerics"])
-    header = f'"""Small numeric helpers used by the lab\'s analysis scripts."""\n\nimport math\n\n\n'
+    header = '"""Small numeric helpers used by the lab\'s analysis scripts."""\n\nimport math\n\n\n'
     naive_src = header + "\n\n".join(NAIVE[k].format(name=names[k]) for k in kinds)
     fixed_src = header + "\n\n".join(FIXES[k].format(name=names[k]) for k in kinds)
     cases = {k: _cases(rng, k) for k in kinds}
@@ -178,7 +178,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"Users report that the helpers in /app/{module}.py return garbage (or crash) for some inputs. ",
                    f"The numeric helpers in /app/{module}.py are numerically unstable. "])
         + f"For example, this is far off or fails:\n\n    cd /app && {report}\n\n"
-        + pick(rng, [f"Fix all {len(kinds)} functions in the module.", f"Make every function in the module robust."])
+        + pick(rng, [f"Fix all {len(kinds)} functions in the module.", "Make every function in the module robust."])
         + "\n\n" + bullets(rng, rules) + "\n"
     )
     compact = fixed_src.rstrip()

@@ -9,7 +9,6 @@ and sample sizes and check reproducibility, bias and the reported error.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest

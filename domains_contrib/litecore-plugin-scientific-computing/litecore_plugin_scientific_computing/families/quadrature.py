@@ -8,7 +8,6 @@ default quadrature settings miss the tolerance.
 
 from __future__ import annotations
 
-import json
 import math
 import random
 
