@@ -1,0 +1,1 @@
+"""Task families of the ai-ml domain, one module each exporting ``FAMILY``."""

@@ -1,0 +1,1 @@
+"""Task families of the games domain, one module each exporting ``FAMILY``."""
