@@ -164,6 +164,15 @@ class EvalConfig:
 
 
 @attrs.frozen(kw_only=True)
+class ExecutorConfig:
+    """``[executor]``: where the jobs of generate, validate, rollout and eval run; other keys are its options."""
+
+    #: ``local`` (threads in this process, ``[run] concurrency`` at a time) or ``ray`` (litecore-executor-ray).
+    name: str = "local"
+    options: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
 class PipelineConfig:
     """The whole pipeline.toml."""
 
@@ -175,6 +184,7 @@ class PipelineConfig:
     export: ExportConfig = attrs.field(factory=ExportConfig)
     train: TrainConfig = attrs.field(factory=TrainConfig)
     eval: EvalConfig = attrs.field(factory=EvalConfig)
+    executor: ExecutorConfig = attrs.field(factory=ExecutorConfig)
     #: The folder relative paths are resolved against (the file's folder).
     base_dir: str = "."
     source: str = "<embedded default>"
@@ -192,6 +202,7 @@ PLUGIN_SECTIONS: Mapping[str, tuple[str, str, tuple[str, ...]]] = {
     "rollout": ("policy", "policy", ("policy", "attempts", "max_turns", "terminal")),
     "train": ("trainer", "trainer", ("trainer", "data")),
     "eval": ("policy", "policy", ("dataset", "policy", "k", "attempts", "max_turns", "terminal")),
+    "executor": ("name", "executor", ("name",)),
 }
 STAGES = ("generate", "validate", "rollout", "export", "train", "eval")
 
@@ -348,6 +359,7 @@ def _section_type(name: str) -> type:
         "export": ExportConfig,
         "train": TrainConfig,
         "eval": EvalConfig,
+        "executor": ExecutorConfig,
     }[name]
 
 

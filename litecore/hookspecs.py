@@ -20,6 +20,7 @@ import pluggy
 
 from litecore.records import (
     Domain,
+    ExecutorPlugin,
     GeneratorEngine,
     PolicyPlugin,
     SandboxBackendPlugin,
@@ -79,6 +80,14 @@ def litecore_trainers() -> Iterable[TrainerPlugin]:
     """
 
 
+@hookspec
+def litecore_executors() -> Iterable[ExecutorPlugin]:
+    """Executors (``local``, ``ray``): where the jobs of generate, validate, rollout and eval run.
+
+    Selected by ``[executor] name = NAME``; the section's other keys are the executor's options.
+    """
+
+
 #: Hook name by record kind; the manager and ``litecore plugins`` walk this.
 HOOK_OF_KIND: dict[str, str] = {
     "domain": "litecore_domains",
@@ -87,4 +96,5 @@ HOOK_OF_KIND: dict[str, str] = {
     "verifier": "litecore_verifiers",
     "policy": "litecore_policies",
     "trainer": "litecore_trainers",
+    "executor": "litecore_executors",
 }

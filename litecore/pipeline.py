@@ -101,6 +101,12 @@ def resolve_plugins(cfg: PipelineConfig, pm: PluginManager, backend: _LazyBacken
         toptions = plugin_config("trainer", trec, cfg.train.options, source=src, section="train")
         trainer_factory = lambda: trec.factory(toptions)  # noqa: E731
     if "eval" in cfg.run.stages:
+        ks = sorted({1, *cfg.eval.k})
+        if cfg.eval.attempts and max(ks) > cfg.eval.attempts:
+            raise ConfigError(f"{src}: eval.k: pass@{max(ks)} needs at least {max(ks)} attempts per task, "
+                              f"got eval.attempts = {cfg.eval.attempts}")
+        if ks[0] < 1:
+            raise ConfigError(f"{src}: eval.k: every k must be positive, got {ks[0]}")
         erec = _get(pm, "policy", cfg.eval.policy, src, "eval.policy")
         eoptions = plugin_config("policy", erec, cfg.eval.options, source=src, section="eval")
 
@@ -410,10 +416,7 @@ class Pipeline:
         dataset = (Path(self.cfg.base_dir) / ecfg.dataset) if ecfg.dataset else self.dataset_dir
         tasks = load_dataset(dataset)
         ks = sorted({1, *ecfg.k})
-        attempts = ecfg.attempts or max(ks)
-        if max(ks) > attempts:
-            raise ConfigError(f"{self.cfg.source}: eval.k: pass@{max(ks)} needs at least {max(ks)} attempts "
-                              f"per task, got eval.attempts = {attempts}")
+        attempts = ecfg.attempts or max(ks)  # resolve_plugins checked k against attempts
         checkpoint = self.trained_checkpoint()
         out = self.out / "eval"
         _sweep_partials(out / "trajectories")

@@ -32,6 +32,7 @@ KIND_LABEL = {
     "verifier": "verifier",
     "policy": "policy",
     "trainer": "trainer",
+    "executor": "executor",
 }
 
 R = TypeVar("R")

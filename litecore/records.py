@@ -50,6 +50,14 @@ class TrainerPlugin(Registration):
 
 
 @attrs.frozen(kw_only=True)
+class ExecutorPlugin(Registration):
+    """Where a stage's jobs run: ``factory(config, concurrency=N) -> litecore.executor.Executor``.
+
+    ``local`` (threads in this process) is the default; ``ray`` comes with litecore-executor-ray.
+    """
+
+
+@attrs.frozen(kw_only=True)
 class GeneratorEngine(Registration):
     """A generator engine (``procedural``, ``llm``): turns domains into task drafts.
 
@@ -98,7 +106,8 @@ class TaskDraft:
     blank-line separated block becomes one turn of the oracle's expert
     trajectory, and ``#`` comment lines at the top of a block become its plan.
     ``wrong_solve`` is a plausible but wrong solution (never emitted; the quality
-    gate checks it earns 0).
+    gate checks it earns 0). It runs like an agent would, so ``/solution`` is not
+    there: it must be self-contained.
     """
 
     instruction: str
@@ -161,4 +170,5 @@ KIND_OF_RECORD: Mapping[str, type] = {
     "verifier": VerifierPlugin,
     "policy": PolicyPlugin,
     "trainer": TrainerPlugin,
+    "executor": ExecutorPlugin,
 }

@@ -94,6 +94,15 @@ class LocalConfig:
     compatible_images: list[str] = attrs.field(factory=list)
     #: Output kept per command, in bytes.
     max_output_bytes: int = MAX_OUTPUT_BYTES
+    #: Resource limits (task.toml ``[environment] memory_mb``, ``storage_mb``, ``cpus`` override the
+    #: defaults): memory and CPU through a cgroup where this host allows one (else a per-process
+    #: address-space limit), processes through the cgroup's pids limit (else RLIMIT_NPROC), the
+    #: sandbox's writable folders through a storage watchdog plus a per-file size limit.
+    limits: bool = True
+    memory_mb: int = 2048
+    storage_mb: int = 4096
+    pids: int = 1024
+    cpus: float = 1.0
 
 
 def sandbox_root(config: LocalConfig | None = None) -> Path:
@@ -152,10 +161,211 @@ def _copy_in(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
+#: What root keeps inside a limited sandbox: Docker's default capability set.
+DEFAULT_CAPS = (
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+    "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
+_JOIN_CGROUPS = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"'
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_PREFIX = "litecore-"
+
+
+def _own_cgroup(controller: str) -> Path | None:
+    """This process's cgroup (v1) for ``controller``, if that hierarchy is mounted and writable."""
+    base = CGROUP_ROOT / controller
+    if not (base / "cgroup.procs").is_file():
+        return None
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, names, path = line.split(":", 2)
+            if controller in names.split(","):
+                own = base / path.lstrip("/")
+                return own if os.access(own, os.W_OK) else None
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+@attrs.frozen
+class _Limits:
+    """One sandbox's resource limits: its cgroups (v1) where possible, else rlimits."""
+
+    memory_mb: int
+    storage_mb: int
+    pids: int
+    cpus: float
+    cgroups: tuple[Path, ...] = ()
+
+    @classmethod
+    def create(cls, name: str, config: LocalConfig, task: Task) -> _Limits:
+        env = task.config.get("environment", {})
+        memory = int(task.memory_mb or config.memory_mb)
+        storage = int(env.get("storage_mb") or config.storage_mb)
+        cpus = float(task.cpus or config.cpus)
+        made: list[Path] = []
+        settings = {
+            "memory": {"memory.limit_in_bytes": str(memory * 2**20), "memory.memsw.limit_in_bytes": str(memory * 2**20),
+                       "memory.swappiness": "0"},
+            "pids": {"pids.max": str(config.pids)},
+            "cpu": {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": str(max(1000, int(cpus * 100000)))},
+        }
+        for controller, values in settings.items():
+            own = _own_cgroup(controller)
+            if own is None:
+                continue
+            cg = own / f"{CGROUP_PREFIX}{name}"
+            try:
+                cg.mkdir(exist_ok=True)
+                for key, value in values.items():
+                    try:
+                        (cg / key).write_text(value)
+                    except OSError:
+                        if key in ("memory.limit_in_bytes", "pids.max"):
+                            raise
+                made.append(cg)
+            except OSError:
+                _remove_cgroup(cg)
+        return cls(memory_mb=memory, storage_mb=storage, pids=config.pids, cpus=cpus, cgroups=tuple(made))
+
+    def has(self, controller: str) -> bool:
+        return any(c.parent.is_relative_to(CGROUP_ROOT / controller) for c in self.cgroups)
+
+    def ulimits(self) -> str:
+        """Shell ``ulimit`` lines run first in the control loop (inherited by everything in the sandbox)."""
+        lines = [f"ulimit -f {self.storage_mb * 1024}", "ulimit -c 0"]
+        if not self.has("memory"):
+            lines.append(f"ulimit -v {self.memory_mb * 1024}")
+        if not self.has("pids"):
+            lines.append(f"ulimit -u {self.pids + _host_processes()}")
+        return "; ".join(lines) + "\n"
+
+    def remove(self) -> None:
+        for cg in self.cgroups:
+            _remove_cgroup(cg)
+
+    def oom_kills(self) -> int:
+        for cg in self.cgroups:
+            ctl = cg / "memory.oom_control"
+            if ctl.is_file():
+                try:
+                    for line in ctl.read_text().splitlines():
+                        if line.startswith("oom_kill "):
+                            return int(line.split()[1])
+                except (OSError, ValueError):
+                    return 0
+        return 0
+
+
+def _host_processes() -> int:
+    """RLIMIT_NPROC counts all of a user's processes; the fallback limit adds the host's."""
+    return len(psutil.pids())
+
+
+def _remove_cgroup(cg: Path) -> None:
+    """Remove a sandbox cgroup, killing anything still in it first."""
+    procs = cg / "cgroup.procs"
+    for _ in range(50):
+        if not cg.exists():
+            return
+        try:
+            pids = [int(x) for x in procs.read_text().split()]
+        except (OSError, ValueError):
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            cg.rmdir()
+            return
+        except OSError:
+            time.sleep(0.02)
+
+
+def _usage_bytes(root: Path, stop_at: int) -> int:
+    """Disk blocks used under ``root`` (stops counting once past ``stop_at``)."""
+    total = 0
+    stack = [str(root)]
+    while stack:
+        d = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += st.st_blocks * 512
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+        except OSError:
+            continue
+        if total > stop_at:
+            break
+    return total
+
+
+class _StorageWatch:
+    """Keeps each sandbox's writable folders under its ``storage_mb``.
+
+    Cheap when nothing happens: it checks the file system's free space twice a second
+    and walks the open sandboxes' folders only after free space dropped noticeably; a
+    sandbox over its limit has every process killed (its files stay, for the verifier).
+    """
+
+    INTERVAL = 0.5
+    TRIGGER_BYTES = 32 * 2**20
+
+    def __init__(self) -> None:
+        self._sandboxes: dict[int, LocalSandbox] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def add(self, sb: LocalSandbox) -> None:
+        with self._lock:
+            self._sandboxes[id(sb)] = sb
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name="litecore-storage-watch", daemon=True)
+                self._thread.start()
+
+    def remove(self, sb: LocalSandbox) -> None:
+        with self._lock:
+            self._sandboxes.pop(id(sb), None)
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        last_free: int | None = None
+        while not self._stop.wait(self.INTERVAL):
+            with self._lock:
+                sandboxes = list(self._sandboxes.values())
+            if not sandboxes:
+                last_free = None
+                continue
+            try:
+                st = os.statvfs(sandboxes[0].dir)
+            except OSError:
+                continue
+            free = st.f_bavail * st.f_frsize
+            if last_free is not None and last_free - free < self.TRIGGER_BYTES:
+                last_free = max(last_free, free)
+                continue
+            last_free = free
+            for sb in sandboxes:
+                sb._check_storage()
+
+
 class _Namespace:
     """One bwrap process tree running the control loop."""
 
-    def __init__(self, fs: Path, ctl: Path, *, network: bool, env: Mapping[str, str]) -> None:
+    def __init__(self, fs: Path, ctl: Path, *, network: bool, env: Mapping[str, str],
+                 limits: _Limits | None = None) -> None:
         self.ctl = ctl
         ctl.mkdir(parents=True, exist_ok=True)
         (ctl / "session.sh").write_text(SESSION_SHELL)
@@ -175,17 +385,29 @@ class _Namespace:
             args += ["--bind", str(fs / d.lstrip("/")), d]
         args += ["--bind", str(ctl), "/.lc"]
         args += ["--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
+        if limits is not None:
+            # root in the sandbox keeps a container's default capabilities only: without
+            # CAP_SYS_ADMIN / CAP_SYS_RESOURCE it can neither remount the host's folders
+            # writable, nor leave its cgroup, nor lift its resource limits
+            args += ["--cap-drop", "ALL"]
+            for cap in DEFAULT_CAPS:
+                args += ["--cap-add", cap]
         if network:
             args += ["--share-net"]
         base_env = {"PATH": SANDBOX_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm",
                     "PYTHONDONTWRITEBYTECODE": "1"}
         for k, v in {**base_env, **env}.items():
             args += ["--setenv", k, v]
-        args += ["bash", "--noprofile", "--norc", "-c", CONTROL_LOOP]
+        args += ["bash", "--noprofile", "--norc", "-c", (limits.ulimits() if limits else "") + CONTROL_LOOP]
+
         # bwrap reports the host PID of the namespace's PID 1 on --info-fd: killing that
         # process makes the kernel kill everything else in the namespace.
         info_r, info_w = os.pipe()
         args[1:1] = ["--info-fd", str(info_w)]
+        if limits is not None and limits.cgroups:
+            # join the sandbox's cgroups *before* bwrap starts, so no process escapes them
+            procs = [str(c / "cgroup.procs") for c in limits.cgroups]
+            args = ["/bin/sh", "-c", _JOIN_CGROUPS, "sh", str(len(procs)), *procs, *args]
         try:
             self.proc = subprocess.Popen(
                 args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -194,6 +416,7 @@ class _Namespace:
         finally:
             os.close(info_w)
         self._info_fd = info_r
+        self._info_lock = threading.Lock()
         self._init_pid: int | None = None
         self._lock = threading.Lock()
         self._reader = self.proc.stdout
@@ -228,6 +451,10 @@ class _Namespace:
 
     def init_pid(self) -> int | None:
         """Host PID of the namespace's PID 1 (read once from bwrap's --info-fd)."""
+        with self._info_lock:
+            return self._read_init_pid()
+
+    def _read_init_pid(self) -> int | None:
         if self._init_pid is None and self._info_fd is not None:
             data = b""
             deadline = time.monotonic() + 5
@@ -246,6 +473,15 @@ class _Namespace:
                 elif self.proc.poll() is not None:
                     break
         return self._init_pid
+
+    def kill_processes(self) -> None:
+        """Kill the namespace from another thread (a limit was hit); its owner notices and restarts it."""
+        pid = self.init_pid() if self.proc.poll() is None else None
+        if pid is not None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def kill(self) -> None:
         """Kill every process in the namespace and wait until they are gone.
@@ -297,7 +533,8 @@ class LocalSession(Session):
         self._start()
 
     def _start(self) -> None:
-        ns = self.sandbox._ns
+        self.sandbox._ensure_namespace()
+        ns = self._ns = self.sandbox._ns
         ctl = ns.ctl
         for suffix in (".in", ".out"):
             p = ctl / f"{self.sid}{suffix}"
@@ -362,6 +599,8 @@ class LocalSession(Session):
         deadline = start + timeout
         code: int | None = None
         timed_out = False
+        died = False
+        eof_since = 0.0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -376,8 +615,18 @@ class LocalSession(Session):
             except BlockingIOError:
                 continue
             if not chunk:
-                time.sleep(0.001)  # no writer at the moment
+                # no writer at the moment: a command between writes, or a dead shell / sandbox
+                now = time.monotonic()
+                eof_since = eof_since or now
+                if now - eof_since > 0.2 and self._shell_gone(now - eof_since):
+                    self._dead = True
+                    died = True
+                    buf.add(window)
+                    window = b""
+                    break
+                time.sleep(0.001)
                 continue
+            eof_since = 0.0
             window += chunk
             idx = window.find(marker)
             eidx = window.find(exit_marker)
@@ -412,13 +661,43 @@ class LocalSession(Session):
             buf.add(window)
         text, truncated = buf.text()
         text = _STALE_MARKER.sub("", text)
+        error = None
+        if died:
+            if self._ns.proc.poll() is not None:
+                error = f"the sandbox's processes were killed{self.sandbox._limit_note()}"
+            else:
+                text += "[the shell exited or closed its output; the next command gets a new shell]\n"
         return ExecResult(
             exit_code=None if timed_out else code,
             output=note + text,
             timed_out=timed_out,
             duration_s=time.monotonic() - start,
             truncated=truncated,
+            error=error,
         )
+
+    def _shell_gone(self, silent_s: float) -> bool:
+        """Whether nobody will write this session's output again, ``silent_s`` into an end-of-file.
+
+        The sandbox died; or the shell was killed; or the shell closed its own output
+        (then it is killed here, and the next command gets a new shell).
+        """
+        if self._ns.proc.poll() is not None:
+            return True
+        if silent_s < 1.0:
+            return False
+        pid = self._session_pid()
+        try:
+            alive = pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            alive = False
+        if alive and silent_s > 3.0:
+            try:
+                os.kill(pid, signal.SIGKILL)  # type: ignore[arg-type]
+            except ProcessLookupError:
+                pass
+            return True
+        return not alive
 
     def _interrupt(self) -> None:
         """Kill what the timed-out command started; background jobs from before it survive."""
@@ -519,7 +798,14 @@ class LocalSandbox(Sandbox):
         self._ns: _Namespace
         self._generation = 0
         self._sessions: list[LocalSession] = []
+        self._backend = backend
+        self.limits: _Limits | None = None
+        #: Why the sandbox's processes were killed by litecore (a limit), if they were.
+        self.limit_hit: str | None = None
+        self._storage_mark = 0
         try:
+            if self.config.limits:
+                self.limits = _Limits.create(self.dir.name, self.config, task)
             for d in PRIVATE_DIRS:
                 (self.fs / d.lstrip("/")).mkdir(parents=True, exist_ok=True)
             for sub in ("agent", "verifier", "artifacts"):
@@ -528,6 +814,8 @@ class LocalSandbox(Sandbox):
                 _copy_in(child, self.fs / child.name)
             (self.fs / self._workdir.lstrip("/")).mkdir(parents=True, exist_ok=True)
             self._start_namespace()
+            if self.limits is not None:
+                backend._watch.add(self)
         except BaseException:
             self.stop()
             raise
@@ -535,8 +823,33 @@ class LocalSandbox(Sandbox):
     def _start_namespace(self) -> None:
         self._generation += 1
         ctl = self.dir / f"ctl{self._generation}"
-        self._ns = _Namespace(self.fs, ctl, network=self.task.allows_network, env=self.env)
+        self._ns = _Namespace(self.fs, ctl, network=self.task.allows_network, env=self.env, limits=self.limits)
         self._counter = 0
+
+    def _ensure_namespace(self) -> None:
+        """Start a fresh namespace (same files) if the current one died."""
+        if self._ns.proc.poll() is not None:
+            self._ns.kill()
+            self._start_namespace()
+
+    def _check_storage(self) -> None:
+        """Called by the storage watch: kill every process of a sandbox over its storage limit."""
+        if self.limits is None or self._stopped:
+            return
+        # after a kill the files stay (the verifier judges them): only growth past that level counts
+        cap = max(self.limits.storage_mb * 2**20, self._storage_mark + 16 * 2**20)
+        used = _usage_bytes(self.fs, cap)
+        if used > cap:
+            self._storage_mark = _usage_bytes(self.fs, 1 << 62)  # the full count, not the early stop
+            self.limit_hit = f"the sandbox's files exceeded its storage limit ({self.limits.storage_mb} MB)"
+            ns = getattr(self, "_ns", None)
+            if ns is not None:
+                ns.kill_processes()
+
+    def _limit_note(self) -> str:
+        if self.limits is not None and self.limits.oom_kills() and not self.limit_hit:
+            self.limit_hit = f"a process was killed at the sandbox's memory limit ({self.limits.memory_mb} MB)"
+        return f" ({self.limit_hit})" if self.limit_hit else ""
 
     @property
     def workdir(self) -> str:
@@ -575,7 +888,8 @@ class LocalSandbox(Sandbox):
             self._ns.kill()
             self._start_namespace()
             return ExecResult(exit_code=None, output=text, timed_out=True, duration_s=elapsed,
-                              truncated=truncated, error="sandbox control loop did not answer; restarted")
+                              truncated=truncated,
+                              error=f"sandbox control loop did not answer; restarted{self._limit_note()}")
         timed_out = code == 124 and elapsed >= t * 0.95
         return ExecResult(exit_code=None if timed_out else code, output=text, timed_out=timed_out,
                           duration_s=elapsed, truncated=truncated)
@@ -627,6 +941,11 @@ class LocalSandbox(Sandbox):
         ns = getattr(self, "_ns", None)
         if ns is not None:
             ns.kill()
+        backend = getattr(self, "_backend", None)
+        if backend is not None:
+            backend._watch.remove(self)
+        if getattr(self, "limits", None) is not None:
+            self.limits.remove()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -648,7 +967,11 @@ class LocalBackend(SandboxBackend):
         self.cache = default_cache_dir() / "local-env"
         self._prepared: dict[str, PreparedEnv] = {}
         self._lock = threading.Lock()
+        self._watch = _StorageWatch()
         _require_bwrap()
+
+    def close(self) -> None:
+        self._watch.close()
 
     def prepare(self, task: Task) -> PreparedEnv:
         self._check_tools(task)
@@ -817,8 +1140,24 @@ def clean_leftovers(config: LocalConfig | None = None) -> int:
             pid = -1
         if pid > 0 and psutil.pid_exists(pid):
             continue
+        for controller in ("memory", "pids", "cpu"):
+            own = _own_cgroup(controller)
+            if own is not None:
+                _remove_cgroup(own / f"{CGROUP_PREFIX}{d.name}")
         shutil.rmtree(d, ignore_errors=True)
         removed += 1
+    # cgroups of sandboxes whose folder lived elsewhere (a deleted root): empty and not new
+    for controller in ("memory", "pids", "cpu"):
+        own = _own_cgroup(controller)
+        if own is None:
+            continue
+        for cg in own.glob(f"{CGROUP_PREFIX}sbx-*"):
+            try:
+                idle = not (cg / "cgroup.procs").read_text().split() and time.time() - cg.stat().st_mtime > 60
+            except OSError:
+                continue
+            if idle:
+                _remove_cgroup(cg)
     return removed
 
 

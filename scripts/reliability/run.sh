@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One figure of docs/reliability.md, reproduced by one command:
+#   scripts/reliability/run.sh faults|hostile|bad_input|ray|load
+# Runs the suite (slow cases included) and prints its table.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PYTHON:-/tmp/venv/bin/python}
+suite=${1:?usage: run.sh faults|hostile|bad_input|ray|load}
+out=$(mktemp -d /tmp/lc-reliability-XXXX)
+export LITECORE_RELIABILITY_OUT=$out
+case "$suite" in
+  faults|hostile|bad_input)
+    "$PY" -m pytest "tests/reliability/test_${suite}.py" -q -p no:randomly -m "slow or not slow" || status=$?
+    "$PY" scripts/reliability/summarize.py "$out/${suite}.jsonl"
+    exit "${status:-0}" ;;
+  ray)
+    exec "$PY" -m pytest plugins/litecore-executor-ray -q -m "slow or not slow" ;;
+  load)
+    "$PY" benchmarks/bench_load.py --backend "${BACKEND:-local}" --concurrency 16 --json "$out/load-local.json"
+    exec "$PY" benchmarks/bench_load.py --backend "${BACKEND:-local}" --executor ray --ray-cpus 2 --concurrency 16 \
+      --json "$out/load-ray.json" ;;
+  *) echo "unknown suite: $suite" >&2; exit 2 ;;
+esac

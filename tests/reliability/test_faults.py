@@ -1,0 +1,167 @@
+"""Fault injection: SIGKILL the pipeline at several points, kill sandboxes mid-episode.
+
+After each fault the same command is rerun; the final outputs must equal an
+uninterrupted run's (task and dataset content hashes, SFT rows, validation verdicts,
+trajectory ids and rewards), with no duplicate and no temporary file left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from litecore.task import tree_digest
+from litecore.testing import run_cli
+
+from .conftest import record
+
+PIPELINE = """
+[run]
+output = "out"
+seed = 11
+concurrency = 2
+
+[generate]
+count = 6
+difficulties = ["easy", "medium"]
+
+[generate.domains]
+data-science = 1.0
+
+[generate.families]
+data-science = ["csv-groupby"]
+
+[validate]
+repeats = 1
+
+[rollout]
+attempts = 2
+"""
+
+
+def _write(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg = folder / "pipeline.toml"
+    cfg.write_text(PIPELINE)
+    return cfg
+
+
+def outputs(out: Path) -> dict[str, object]:
+    """What must not change whatever happened on the way: contents, verdicts, ids, rewards."""
+    trajs = {}
+    for p in sorted((out / "trajectories").glob("*.json")):
+        t = json.loads(p.read_text())
+        trajs[p.name] = (t["reward"]["reward"], len(t["steps"]))
+    return {
+        "tasks": {p.name: tree_digest(p) for p in sorted((out / "tasks").iterdir())},
+        "dataset": {p.name: tree_digest(p) for p in sorted((out / "dataset").iterdir())},
+        "validation": {p.name: (v["ok"], v["reason"], [c["reward"] for c in v["checks"]])
+                       for p in sorted((out / "validation").glob("*.json")) for v in [json.loads(p.read_text())]},
+        "trajectories": trajs,
+        "sft": (out / "sft.jsonl").read_text(),
+        "manifest_tasks": json.loads((out / "manifest.json").read_text())["tasks"],
+    }
+
+
+def leftovers(out: Path) -> list[str]:
+    """Temporary names (``.x.tmp``) anywhere in the run folder, except the lock."""
+    return [str(p.relative_to(out)) for p in out.rglob(".*") if p.name != ".lock"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    folder = tmp_path_factory.mktemp("clean")
+    res = run_cli("run", str(_write(folder)))
+    assert res.returncode == 0, res.stderr
+    ref = outputs(folder / "out")
+    assert len(ref["trajectories"]) == 2 * len(ref["dataset"]) > 0
+    return ref
+
+
+def _count(folder: Path, pattern: str) -> int:
+    return len(list(folder.glob(pattern))) if folder.is_dir() else 0
+
+
+#: Kill points: a condition on the run folder, then a random extra delay.
+KILL_POINTS = {
+    "generate": lambda out: _count(out / "tasks", "*__*") >= 2,
+    "validate": lambda out: _count(out / "validation", "*.json") >= 1,
+    "validate-late": lambda out: _count(out / "validation", "*.json") >= 4,
+    "rollout": lambda out: _count(out / "trajectories", "*.json") >= 1,
+    "rollout-late": lambda out: _count(out / "trajectories", "*.json") >= 6,
+    "export": lambda out: (out / "dataset").is_dir() or _count(out, ".dataset.*") > 0,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_sigkill_then_rerun_equals_an_uninterrupted_run(tmp_path, reference, point):
+    cfg = _write(tmp_path)
+    out = tmp_path / "out"
+    rng = random.Random(point)
+    proc = subprocess.Popen([sys.executable, "-m", "litecore", "run", str(cfg)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and proc.poll() is None and not KILL_POINTS[point](out):
+        time.sleep(0.01)
+    time.sleep(rng.uniform(0, 0.3))
+    killed = proc.poll() is None
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    res = run_cli("run", str(cfg))
+    assert res.returncode == 0, res.stderr
+    got = outputs(out)
+    record("faults", fault=f"SIGKILL during {point}", injected=killed, survived=got == reference,
+           trajectories=len(got["trajectories"]))
+    assert killed, f"the run finished before the kill point {point}"
+    assert got == reference
+    assert leftovers(out) == []
+
+
+def _sandbox_namespaces(pid: int) -> list[psutil.Process]:
+    try:
+        return [p for p in psutil.Process(pid).children(recursive=True)
+                if p.name() == "bwrap" and p.parent() is not None and p.parent().name() != "bwrap"]
+    except psutil.Error:
+        return []
+
+
+@pytest.mark.slow
+def test_sandboxes_killed_mid_episode_are_rerun(tmp_path, reference):
+    """Kill running sandboxes (their whole namespace) during rollout: no rerun needed, same outputs."""
+    cfg = _write(tmp_path)
+    out = tmp_path / "out"
+    assert run_cli("run", str(cfg), "--stages", "generate,validate").returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "litecore", "run", str(cfg), "--stages", "rollout,export"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    kills = 0
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline and kills < 3:
+        victims = _sandbox_namespaces(proc.pid)
+        if victims:
+            time.sleep(0.3)  # well inside an episode
+            for v in victims[:1]:
+                try:
+                    v.kill()
+                    kills += 1
+                except psutil.Error:
+                    pass
+            time.sleep(1.5)
+        else:
+            time.sleep(0.02)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    got = outputs(out)
+    record("faults", fault=f"{kills} sandboxes killed mid-episode", injected=kills > 0, survived=got == reference,
+           trajectories=len(got["trajectories"]))
+    assert kills >= 2
+    assert got == reference
