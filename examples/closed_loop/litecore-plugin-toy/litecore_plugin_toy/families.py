@@ -1,0 +1,83 @@
+"""The toy families: ``echo-words`` and ``make-file``.
+
+Values are drawn from small fixed lists so a tokenizer trained on the training
+trajectories knows each of them as a token; each family has two slots, so
+held-out instances are mostly new combinations (48 x 47 and 24 x 48 of them),
+never new spellings.
+"""
+
+from __future__ import annotations
+
+from litecore.records import TaskDraft, TaskFamily, TaskRequest
+
+WORDS: tuple[str, ...] = (
+    "apple", "river", "stone", "cloud", "maple", "tiger", "candle", "garden", "silver", "rocket",
+    "pepper", "violet", "harbor", "meadow", "falcon", "copper", "lemon", "forest", "planet", "marble",
+    "orange", "winter", "summer", "canyon", "pillow", "basket", "dragon", "island", "mirror", "jacket",
+    "butter", "carpet", "engine", "feather", "ginger", "hammer", "kettle", "ladder", "magnet", "needle",
+    "pencil", "puzzle", "rabbit", "saddle", "ticket", "velvet", "wallet", "zipper",
+)
+NAMES: tuple[str, ...] = (
+    "notes", "hello", "result", "output", "report", "summary", "greeting", "message",
+    "record", "status", "answer", "final", "first", "second", "label", "title",
+    "memo", "entry", "token", "value", "marker", "sample", "draft", "chosen",
+)
+
+_TIMEOUTS = {"agent_timeout_sec": 60.0, "verifier_timeout_sec": 60.0}
+
+
+def _tests(path: str, text: str) -> str:
+    # two checks, so a rollout that writes the right file with the wrong word earns partial credit
+    return f'''import pathlib
+
+TARGET = pathlib.Path({path!r})
+
+
+def test_file_exists():
+    assert TARGET.is_file()
+
+
+def test_file_holds_the_text():
+    assert TARGET.read_text().strip() == {text!r}
+'''
+
+
+def _other(word: str) -> str:
+    return WORDS[(WORDS.index(word) + 1) % len(WORDS)]
+
+
+def echo_words(req: TaskRequest) -> TaskDraft:
+    rng = req.rng
+    first, second = rng.sample(WORDS, 2)
+    return TaskDraft(
+        instruction=f"Write the words {first} {second} to /app/answer.txt.",
+        app_files={},
+        solve=f"# Write the two words into the answer file.\necho {first} {second} > /app/answer.txt\n",
+        wrong_solve=f"echo {second} {first} > /app/answer.txt\n",
+        tests=_tests("/app/answer.txt", f"{first} {second}"),
+        tags=("toy",),
+        **_TIMEOUTS,
+    )
+
+
+def make_file(req: TaskRequest) -> TaskDraft:
+    rng = req.rng
+    name, word = rng.choice(NAMES), rng.choice(WORDS)
+    path = f"/app/{name}.txt"
+    return TaskDraft(
+        instruction=f"Create the file {path} containing the word {word}.",
+        app_files={},
+        solve=f"# Create the file with the word in it.\necho {word} > {path}\n",
+        wrong_solve=f"echo {word} > /app/answer.txt\n" if name != "answer" else f"echo {_other(word)} > {path}\n",
+        tests=_tests(path, word),
+        tags=("toy",),
+        **_TIMEOUTS,
+    )
+
+
+FAMILIES: tuple[TaskFamily, ...] = (
+    TaskFamily(name="echo-words", description="write the two words the task names to /app/answer.txt",
+               generate=echo_words, requires=("bash",), difficulties=("easy",)),
+    TaskFamily(name="make-file", description="create the named file holding the named word",
+               generate=make_file, requires=("bash",), difficulties=("easy",)),
+)
