@@ -522,6 +522,17 @@ class _Control:
     """The sandbox's control shell: requests in, length-prefixed replies out (one at a time)."""
 
     def __init__(self, sandbox: ContainerSandbox) -> None:
+        # An engine under load can drop a fresh exec stream before it says anything
+        # (seen with Podman at concurrency 8): try again before calling the image unfit.
+        for attempt in range(3):
+            if self._start(sandbox):
+                break
+            time.sleep(0.2 * (attempt + 1))
+        else:
+            raise SandboxUnavailable(f"the control shell did not start in container {sandbox.cid[:12]} "
+                                     f"(the image needs bash, tar and coreutils)")
+
+    def _start(self, sandbox: ContainerSandbox) -> bool:
         api = sandbox.api
         eid = api.exec_create(sandbox.cid, ["bash", "--noprofile", "--norc", "-c", CONTROL_SHELL, "lc-control",
                                             str(sandbox.config.max_output_bytes)],
@@ -534,11 +545,11 @@ class _Control:
             chunk = self.stream.read(deadline)
             if not chunk:
                 self.stream.close()
-                raise SandboxUnavailable(f"the control shell did not start in container {sandbox.cid[:12]} "
-                                         f"(the image needs bash, tar and coreutils)")
+                return False
             self.buf += chunk
         self.buf = self.buf[self.buf.index(b"\x1e", self.buf.index(b"\x1eREADY:") + 1) + 1:]
         self.alive = True
+        return True
 
     def request(self, op: str, arg: str = "", payload: bytes = b"", t: str = "-",
                 deadline: float | None = None) -> tuple[int, bytes] | None:
