@@ -7,6 +7,7 @@ Fixtures:
 Helpers used by every domain plugin's quality-gate tests:
 - :func:`materialize` writes a generated task to a folder and loads it.
 - :func:`check_family` proves a family's instances (oracle 1, noop 0, wrong 0).
+- :func:`distinct_instances` counts a domain's different instances over seeds.
 - :func:`make_task` writes a tiny real Harbor task; :func:`run_cli` runs the real CLI.
 """
 
@@ -84,6 +85,27 @@ def check_determinism(domain: Domain, family: str, root: Path, *, seed: int = 7)
         _assert_same_tree(cmp)
         g = generate(domain, family, seed, difficulty)
         assert (c.instruction, dict(c.files)) != (g.instruction, dict(g.files)), f"{family}: seeds collide"
+
+
+def distinct_instances(domain: Domain, seeds: Iterable[int], *, seeds_per_family: dict[str, int] | None = None) -> int:
+    """How many different instances (instruction + input files) the seeds give, over every
+    family and difficulty. ``seeds_per_family`` samples expensive families more lightly."""
+    import hashlib
+
+    seen: set[str] = set()
+    seeds = list(seeds)
+    for fam in domain.families:
+        fam_seeds = seeds[: (seeds_per_family or {}).get(fam.name, len(seeds))]
+        for difficulty in fam.difficulties:
+            for seed in fam_seeds:
+                draft = fam.generate(TaskRequest(seed=seed, difficulty=difficulty))
+                h = hashlib.sha256(draft.instruction.encode())
+                for path in sorted(draft.app_files):
+                    content = draft.app_files[path]
+                    h.update(b"\0" + path.encode() + b"\0")
+                    h.update(content if isinstance(content, bytes) else content.encode())
+                seen.add(h.hexdigest())
+    return len(seen)
 
 
 def _assert_same_tree(cmp: filecmp.dircmp) -> None:

@@ -1,9 +1,7 @@
-import hashlib
 
 import pytest
 
-from litecore.records import TaskRequest
-from litecore.testing import check_determinism, check_family
+from litecore.testing import distinct_instances, check_determinism, check_family
 from litecore_plugin_coding import domain
 
 FAMILIES = [f.name for f in domain().families]
@@ -24,16 +22,7 @@ def test_at_least_six_families():
 
 
 def test_many_distinct_instances():
-    seen = set()
-    for fam in domain().families:
-        # optimize-slow computes large expected answers at generation time: sample it lightly
-        n = 8 if fam.name == "optimize-slow" else 70
-        for diff in fam.difficulties:
-            for seed in range(n):
-                draft = fam.generate(TaskRequest(seed=seed, difficulty=diff))
-                h = hashlib.sha256(draft.instruction.encode())
-                for path, content in sorted(draft.app_files.items()):
-                    h.update(path.encode())
-                    h.update(content if isinstance(content, bytes) else content.encode())
-                seen.add(h.hexdigest())
-    assert len(seen) >= 1000
+    """Seeds x difficulties x families give well over 1,000 different tasks.
+
+    optimize-slow computes large expected answers at generation time: sample it lightly."""
+    assert distinct_instances(domain(), range(70), seeds_per_family={"optimize-slow": 8}) >= 1000
