@@ -185,7 +185,7 @@ def render_draft(domain: Domain, family_name: str, request: TaskRequest, draft: 
         "task": {
             "name": f"litecore/{tid}",
             "description": description,
-            "authors": ["litecore"],
+            "authors": [{"name": "litecore"}],
             "keywords": [domain.name, family_name, request.difficulty],
         },
         "metadata": {

@@ -72,6 +72,8 @@ def test_run_emits_proven_dataset_and_sft(tmp_path):
     assert {c["from"] for s in share for c in s["conversations"]} == {"human", "gpt"}
     report = (out / "report.md").read_text()
     assert "| proven (oracle 1, noop 0, x2) | 4 |" in report and "data-science/csv-groupby" in report
+    # Harbor's task schema wants authors as tables (checked by hand against Harbor 0.26, docs/interop.md)
+    assert all(isinstance(a, dict) and a["name"] for t in tasks for a in t.config["task"]["authors"])
 
 
 def test_rerun_resumes_without_redoing_work(tmp_path):
