@@ -132,6 +132,8 @@ def simple_task(tmp_path: Path) -> Task:
 
 
 def labelled_containers(backend) -> list[str]:
-    from litecore.containers import labelled_objects
+    """litecore's containers owned by this test process (other runs on the engine don't count)."""
+    from litecore.containers import LABEL, LABEL_OWNER, owner_id
 
-    return labelled_objects(backend.client)["containers"]
+    flt = {"label": [LABEL, f"{LABEL_OWNER}={owner_id()}"]}
+    return [c["Id"] for c in backend.client.api.containers(all=True, filters=flt)]
