@@ -750,9 +750,15 @@ class ContainerSandbox(Sandbox):
         self._sessions.clear()
         with self._lock:
             old = self._control
-            self._control = _Control(self)
             if old is not None:
                 old.close()
+            try:
+                self._control = _Control(self)
+            except Exception:
+                # the container itself died (the OOM killer took PID 1, the agent broke it):
+                # restart it; its files, which the verifier needs, survive a restart
+                self.api.restart(self.cid, timeout=0)
+                self._control = _Control(self)
         reply = self._request("K", timeout=30)
         if reply is None or reply[0] != 0:
             # something survived (or the engine did not answer): restart the container, PID 1 included

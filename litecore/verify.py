@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -87,7 +88,9 @@ class HarborVerifier:
     def verify(self, task: Task, sandbox: Sandbox) -> VerifyResult:
         start = time.monotonic()
         sandbox.kill_agent_processes()
-        reset = sandbox.exec(f"rm -rf {VERIFIER_LOGS} && mkdir -p {VERIFIER_LOGS}", timeout=60, cwd="/")
+        # the working folder is recreated if the agent deleted it: tests run from there (as in Harbor)
+        reset = sandbox.exec(f"rm -rf {VERIFIER_LOGS} && mkdir -p {VERIFIER_LOGS} {shlex.quote(sandbox.workdir)}",
+                             timeout=60, cwd="/")
         if not reset.ok:
             return VerifyResult(reward=None, error=f"could not reset {VERIFIER_LOGS}: {reset.output[-200:]}",
                                 duration_s=time.monotonic() - start)

@@ -93,11 +93,16 @@ def test_hostile_agent_earns_nothing_on_local(limited_backend, tmp_path, probe, 
 @pytest.mark.parametrize("engine", ["docker", "podman"])
 def test_hostile_agents_earn_nothing_in_containers(engine, tmp_path, probe):
     """Every behaviour on a container backend: reward 0, the backend still proves a task, no leftovers."""
+    from litecore.containers import connect
+    from litecore.images import build_images, default_specs
+
     backend = container_backend(engine)
+    # the standard verifier needs python3 and pytest: litecore's dev image (cached after the first build)
+    build_images({engine: connect(engine)}, default_specs())
     try:
         before = _engine_objects(backend)
         for behaviour in sorted(BEHAVIOURS):
-            task = make_task(tmp_path / behaviour, dockerfile="FROM litecore/base:bookworm\nWORKDIR /app\n",
+            task = make_task(tmp_path / behaviour, dockerfile="FROM litecore/dev:bookworm\nWORKDIR /app\n",
                              toml_extra={"agent": {"timeout_sec": 8.0},
                                          "environment": {"network_mode": "no-network", "memory_mb": 256,
                                                          "env": {"LC_PROBE_PORT": str(probe.port)}}})
