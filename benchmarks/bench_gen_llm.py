@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench-out/gen_llm.json"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ScriptedLLM(VariedScript()) as llm:
-        cfg = pipeline(Path(tmp), llm.url, count=args.count)
+        cfg = pipeline(Path(tmp), llm.url, count=args.count, dedup_threshold=1.01)  # measure, not dedup
         first = run_once(cfg)
         records = [json.loads(p.read_text()) for p in (Path(tmp) / "out" / "generation" / "accounting").glob("*.json")]
         rejected = [r["reason"] for r in records if not r["accepted"]]

@@ -16,6 +16,8 @@ if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   exit 1
 fi
 rm -f "$pidfile" "$LITECORE_DOCKER_SOCK"
+# the daemon runs in its own folder: engines drop files (conmon's "oom") in their cwd
+cd "$LITECORE_RUN_DIR"
 setsid dockerd --host "unix://$LITECORE_DOCKER_SOCK" \
   --data-root "$LITECORE_DOCKER_ROOT" --exec-root "$LITECORE_RUN_DIR/docker-exec" \
   --pidfile "$pidfile" --log-level warn </dev/null >>"$log" 2>&1 &

@@ -28,6 +28,8 @@ if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   exit 1
 fi
 rm -f "$pidfile" "$LITECORE_PODMAN_SOCK"
+# the daemon runs in its own folder: engines drop files (conmon's "oom") in their cwd
+cd "$LITECORE_RUN_DIR"
 CONTAINERS_CONF="$conf" setsid podman --root "$LITECORE_PODMAN_ROOT/storage" \
   --runroot "$LITECORE_RUN_DIR/podman-run" --tmpdir "$LITECORE_RUN_DIR/podman-tmp" \
   system service --time=0 "unix://$LITECORE_PODMAN_SOCK" </dev/null >>"$log" 2>&1 &
