@@ -216,20 +216,55 @@ def sequence_tokens(model_dir: Path, sft: Path) -> dict[str, float]:
 # ---------------------------------------------------------------------------
 
 
+def train_loop_tokenizer(conversations: list[list[dict[str, str]]], vocab_size: int, min_share: float = 0.2) -> Any:
+    """A byte-level BPE trained on the conversations, plus every line that recurs verbatim as one token.
+
+    Most of a trajectory is text that never changes (the Terminus-2 prompt, the
+    JSON scaffolding of every reply): as whole-line tokens it costs a token a
+    line instead of ten, which cuts the sequences to about a third and puts the
+    values the model must copy a few dozen positions from where they are used.
+    Lines carrying instance values are rare, so they stay word-level BPE, where
+    a value is the same token in the instruction and in the command. A line
+    becomes a token when at least ``min_share`` of the conversations contain it.
+    """
+    from collections import Counter
+
+    from litecore_trainer_sft.tiny import train_tokenizer
+    from tokenizers import AddedToken
+
+    texts = [m["content"] for conv in conversations for m in conv]
+    per_conv = Counter(line for conv in conversations
+                       for line in {ln for m in conv for ln in m["content"].splitlines(keepends=True)})
+    threshold = max(2.0, min_share * len(conversations))
+    lines = sorted((ln for ln, c in per_conv.items() if c >= threshold and ln.strip()), key=len, reverse=True)
+    roles = [f"{r}\n" for r in ("system", "user", "assistant")]
+    tok = train_tokenizer(texts + roles, vocab_size=vocab_size)
+    tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in lines + roles])
+    return tok
+
+
 def build_model(out_dir: Path, sft: Path, s: LoopSettings) -> Path:
-    """Tokenizer trained on the SFT conversations (text of every message, role names), random model."""
-    from litecore_trainer_sft.tiny import TinyShape, build_tiny_model
+    """Tokenizer trained on the SFT conversations, random Qwen3-shaped model on top (saved like a checkpoint)."""
+    import torch
+    from litecore_trainer_sft.tiny import TinyShape, build_model_config
+    from transformers import AutoModelForCausalLM, GenerationConfig
 
     if (out_dir / "config.json").is_file():
         return out_dir
     rows = [json.loads(line) for line in sft.read_text().splitlines() if line.strip()]
-    corpus = [m["content"] for r in rows for m in r["messages"]] + ["system user assistant"]
+    tokenizer = train_loop_tokenizer([r["messages"] for r in rows], s.vocab_size)
     shape = TinyShape(hidden_size=s.hidden_size, num_hidden_layers=s.num_layers, num_attention_heads=s.num_heads,
                       num_key_value_heads=s.num_kv_heads, intermediate_size=s.intermediate_size,
                       max_position_embeddings=1024)
+    config = build_model_config(shape, tokenizer)
+    torch.manual_seed(s.seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.generation_config = GenerationConfig(eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id,
+                                               bos_token_id=config.bos_token_id)
     tmp = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    build_tiny_model(tmp, corpus, shape=shape, vocab_size=s.vocab_size, seed=s.seed)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
     tmp.rename(out_dir)
     return out_dir
 

@@ -50,9 +50,9 @@ def echo_words(req: TaskRequest) -> TaskDraft:
     rng = req.rng
     first, second = rng.sample(WORDS, 2)
     return TaskDraft(
-        instruction=f"Write the words {first} {second} to /app/answer.txt.",
+        instruction=f"Write the output of `echo {first} {second}` to /app/answer.txt.",
         app_files={},
-        solve=f"# Write the two words into the answer file.\necho {first} {second} > /app/answer.txt\n",
+        solve=f"# Run echo {first} {second} and save its output with tee.\necho {first} {second} | tee /app/answer.txt\n",
         wrong_solve=f"echo {second} {first} > /app/answer.txt\n",
         tests=_tests("/app/answer.txt", f"{first} {second}"),
         tags=("toy",),
@@ -65,9 +65,9 @@ def make_file(req: TaskRequest) -> TaskDraft:
     name, word = rng.choice(NAMES), rng.choice(WORDS)
     path = f"/app/{name}.txt"
     return TaskDraft(
-        instruction=f"Create the file {path} containing the word {word}.",
+        instruction=f"Create the file {path} holding the output of `echo {word}`.",
         app_files={},
-        solve=f"# Create the file with the word in it.\necho {word} > {path}\n",
+        solve=f"# Run echo {word} and save its output to {path} with tee.\necho {word} | tee {path}\n",
         wrong_solve=f"echo {word} > /app/answer.txt\n" if name != "answer" else f"echo {_other(word)} > {path}\n",
         tests=_tests(path, word),
         tags=("toy",),
