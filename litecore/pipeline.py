@@ -341,6 +341,7 @@ class Pipeline:
         from litecore.report import write_report
 
         formats = self.cfg.export.formats
+        _sweep_partials(self.out, keep=frozenset({".lock"}))  # temp files of an export that was killed
         proven = self.proven_tasks()
         export_dataset(proven, self.dataset_dir)
         proven_ids = {p.id for p in proven}
@@ -537,12 +538,12 @@ def _keep(path: Path, text: str) -> None:
         write_json_atomic(path, text)
 
 
-def _sweep_partials(folder: Path) -> None:
+def _sweep_partials(folder: Path, keep: frozenset[str] = frozenset()) -> None:
     """Remove temporary entries a killed run left (``.name.xxxx``); no job is running yet."""
     if not folder.is_dir():
         return
     for p in folder.iterdir():
-        if p.name.startswith("."):
+        if p.name.startswith(".") and p.name not in keep:
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
             else:
