@@ -189,6 +189,8 @@ class ContainerConfig:
     max_output_bytes: int = MAX_OUTPUT_BYTES
     #: Ignore task.toml's network_mode and cut every sandbox off the network.
     force_no_network: bool = False
+    #: Seconds a new sandbox waits for an engine that stopped answering (restarted mid-run) before failing.
+    engine_wait_s: float = 120.0
 
 
 class ImageBuildError(SandboxUnavailable):
@@ -788,6 +790,10 @@ class ContainerSandbox(Sandbox):
                     break
                 except Exception:
                     if attempt == 2:
+                        if not self.backend.answers():
+                            # the engine is away (restarting): remove the container once it is back
+                            self.backend._orphans.add(self.cid)
+                            break
                         raise
                     time.sleep(0.2)
         self.backend._untrack(self)
@@ -824,8 +830,15 @@ class ContainerBackend(SandboxBackend):
         self._image_ids: dict[str, str | None] = {}
         self._lock = threading.Lock()
         self._open: set[ContainerSandbox] = set()
+        #: Containers that could not be removed while the engine was away.
+        self._orphans: set[str] = set()
         self._finalizer = weakref.finalize(self, _stop_all, self._open)
         atexit.register(self._finalizer)
+        # containers of runs that were killed (their owner process is gone) are removed here
+        try:
+            clean_engine(self.client)
+        except Exception:  # hygiene must never stop a run
+            pass
 
     # -- bookkeeping ------------------------------------------------------
     def _track(self, sb: ContainerSandbox) -> None:
@@ -836,9 +849,41 @@ class ContainerBackend(SandboxBackend):
         with self._lock:
             self._open.discard(sb)
 
+    def answers(self) -> bool:
+        """Whether the engine answers a ping now."""
+        try:
+            return bool(self.client.ping())
+        except Exception:
+            return False
+
+    def wait_for_engine(self, seconds: float) -> bool:
+        """Poll until the engine answers again (it is restarting), at most ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while not self.answers():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
+        return True
+
+    def _remove_orphans(self) -> None:
+        import docker.errors
+
+        with self._lock:
+            orphans, self._orphans = self._orphans, set()
+        for cid in orphans:
+            try:
+                self.client.api.remove_container(cid, force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+            except Exception:
+                with self._lock:
+                    self._orphans.add(cid)
+
     def close(self) -> None:
         """Stop every sandbox still open (Ctrl-C, crashes in callers) and drop the client."""
         _stop_all(self._open)
+        if self._orphans and self.wait_for_engine(min(30.0, self.config.engine_wait_s)):
+            self._remove_orphans()
         try:
             self.client.close()
         except Exception:
@@ -1023,9 +1068,22 @@ class ContainerBackend(SandboxBackend):
         return self._image_id_fresh(f"{ENV_REPO}:{key}") is not None
 
     def open(self, task: Task, *, network: bool | None = None) -> ContainerSandbox:
-        """Start a sandbox; ``network`` overrides task.toml's network mode (audits probe with it)."""
-        prepared = self.prepare(task)
-        return ContainerSandbox(self, task, prepared, network=network)
+        """Start a sandbox; ``network`` overrides task.toml's network mode (audits probe with it).
+
+        An engine that stopped answering (restarted mid-run) is waited for, up to
+        ``engine_wait_s``, instead of failing the episode at once.
+        """
+        if self._orphans:
+            self._remove_orphans()
+        try:
+            return ContainerSandbox(self, task, self.prepare(task), network=network)
+        except Exception:
+            if self.answers():
+                raise
+        if not self.wait_for_engine(self.config.engine_wait_s):
+            raise SandboxUnavailable(f"{self.name}: the engine stopped answering and did not come back "
+                                     f"within {self.config.engine_wait_s:.0f}s; {START_HINT[self.engine]}")
+        return ContainerSandbox(self, task, self.prepare(task), network=network)
 
 
 def _stop_all(open_set: set[ContainerSandbox]) -> None:
