@@ -39,6 +39,8 @@ def pipeline_toml(out: Path, args: argparse.Namespace, policy: str, stages: list
     lines += ["[executor]", f'name = "{args.executor}"']
     if args.executor == "ray":
         lines.append(f'address = "{args.ray_address}"' if args.ray_address else f"num_cpus = {args.ray_cpus}")
+        # a trial mostly waits on its sandbox: pack `concurrency` of them onto the workers' CPUs
+        lines.append(f"num_cpus_per_task = {args.ray_cpus / args.concurrency:.4f}")
     return "\n".join(lines) + "\n"
 
 
@@ -78,7 +80,7 @@ def main() -> None:
     ap.add_argument("--backend", default="local")
     ap.add_argument("--executor", default="local", choices=["local", "ray"])
     ap.add_argument("--ray-address", default="")
-    ap.add_argument("--ray-cpus", type=int, default=2, help="workers of the private Ray instance")
+    ap.add_argument("--ray-cpus", type=int, default=2, help="CPUs of the Ray instance (private, or the cluster at --ray-address): jobs get ray_cpus/concurrency each")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--tasks", type=int, default=100)
     ap.add_argument("--attempts", type=int, default=10)
@@ -92,6 +94,7 @@ def main() -> None:
     from litecore.plugins import PluginManager
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="lc-load-"))
+    work.mkdir(parents=True, exist_ok=True)
     out = work / "run"
     before = engine_objects(args.backend)
     rss = PeakRSS()
@@ -120,7 +123,7 @@ def main() -> None:
     rollout_s = timings["noop"] + timings["oracle"]
     result = {
         "backend": args.backend, "executor": args.executor, "concurrency": args.concurrency,
-        "ray": (args.ray_address or f"private, {args.ray_cpus} workers") if args.executor == "ray" else None,
+        "ray": (f"cluster at {args.ray_address}" if args.ray_address else f"private, {args.ray_cpus} CPUs") if args.executor == "ray" else None,
         "tasks_generated": len(validations), "tasks_proven": proven, "trials": trials,
         "validation_trials": 2 * len(validations), "harness_errors": errors, "leaked_engine_objects": leaked,
         "orchestrator_peak_rss_mb": round(peak / 2**20, 1), "seconds": round(rollout_s, 1),

@@ -594,6 +594,21 @@ class _WatchedSandbox:
     def session(self) -> _WatchedSession:
         return _WatchedSession(self._inner.session(), self._failures)
 
+    def kill_agent_processes(self) -> None:
+        self._noting_failure("kill_agent_processes", self._inner.kill_agent_processes)
+
+    def upload(self, src: Path, dst: str) -> None:
+        self._noting_failure("upload", lambda: self._inner.upload(src, dst))
+
+    def _noting_failure(self, what: str, call: Callable[[], None]) -> None:
+        """Run an engine-facing call; an engine error (its API went away) is a failure, not a crash."""
+        try:
+            call()
+        except LitecoreError:
+            raise
+        except Exception as exc:
+            self._failures.append(f"{what}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+
     def __enter__(self) -> _WatchedSandbox:
         return self
 

@@ -184,37 +184,38 @@ def _restart_engine(name: str) -> None:
 
 
 @pytest.mark.slow
-def test_container_engine_restarted_mid_run(tmp_path):
-    """dockerd stopped and started again during rollout: the run finishes by itself, outputs unchanged."""
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_container_engine_restarted_mid_run(tmp_path, engine):
+    """The engine stopped and started again during rollout: the run finishes by itself, outputs unchanged."""
     from litecore.containers import connect, labelled_objects
     from litecore.images import build_images, default_specs
 
     from .conftest import container_backend
 
-    container_backend("docker").close()  # starts (or reuses) the engine and points LITECORE_DOCKER_HOST at it
-    build_images({"docker": connect("docker")}, default_specs())
-    before = labelled_objects(connect("docker"))["containers"]
+    container_backend(engine).close()  # starts (or reuses) the engine and points LITECORE_<ENGINE>_HOST at it
+    build_images({engine: connect(engine)}, default_specs())
+    before = labelled_objects(connect(engine))["containers"]
     ref_cfg = _write(tmp_path / "reference")
-    res = run_cli("run", str(ref_cfg), "--backend", "docker")
+    res = run_cli("run", str(ref_cfg), "--backend", engine)
     assert res.returncode == 0, res.stderr
     reference = outputs(tmp_path / "reference" / "out")
 
     cfg = _write(tmp_path / "faulted")
     out = tmp_path / "faulted" / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "litecore", "run", str(cfg), "--backend", "docker"],
+    proc = subprocess.Popen([sys.executable, "-m", "litecore", "run", str(cfg), "--backend", engine],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None and _count(out / "trajectories", "*.json") < 2:
         time.sleep(0.02)
     restarted = proc.poll() is None
     if restarted:
-        _restart_engine("docker")
+        _restart_engine(engine)
     _, err = proc.communicate(timeout=600)
     got = outputs(out) if proc.returncode == 0 else {}
-    record("faults", fault="docker engine restarted during rollout", injected=restarted,
+    record("faults", fault=f"{engine} engine restarted during rollout", injected=restarted,
            survived=proc.returncode == 0 and got == reference, trajectories=len(got.get("trajectories", {})))
     assert restarted, "the run finished before the engine could be restarted"
     assert proc.returncode == 0, err
     assert got == reference
     assert leftovers(out) == []
-    assert labelled_objects(connect("docker"))["containers"] == before
+    assert labelled_objects(connect(engine))["containers"] == before
