@@ -25,6 +25,10 @@ from litecore.task import load_task, write_task
 from litecore.verify import HarborVerifier, validate_task
 
 
+#: Where a validation's wall time goes (per environment, summed over its checks).
+STAGES = ("sandbox start/stop", "reference solution", "verifier (oracle)", "verifier (noop)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-domain", type=int, default=60)
@@ -63,19 +67,27 @@ def main() -> None:
         outcomes = list(map_unordered(one, all_tasks, concurrency=args.concurrency))
         validate_s = time.perf_counter() - t1
     backend.close()
-    per = defaultdict(lambda: {"n": 0, "passed": 0, "failures": [], "validate_s": 0.0})
+    per = defaultdict(lambda: {"n": 0, "passed": 0, "failures": [], "validate_s": 0.0,
+                               "stages_s": dict.fromkeys(STAGES, 0.0)})
     for name, tid, v, secs in outcomes:
         d = per[name]
         d["n"] += 1
         d["passed"] += v.ok
         d["validate_s"] += secs
+        for c in v.checks:
+            d["stages_s"]["sandbox start/stop"] += c.duration_s - c.solution_s - c.verify_s
+            d["stages_s"]["reference solution"] += c.solution_s
+            d["stages_s"]["verifier (oracle)" if c.name.startswith("oracle") else "verifier (noop)"] += c.verify_s
         if not v.ok:
             d["failures"].append(f"{tid}: {v.reason}")
     for name, d in sorted(per.items()):
         d["pass_rate"] = round(d["passed"] / d["n"], 4)
         d["validate_s_per_env"] = round(d["validate_s"] / d["n"], 3)
+        d["stages_s_per_env"] = {k: round(v / d["n"], 3) for k, v in d.pop("stages_s").items()}
         result["per_domain"][name] = d
     n = len(outcomes)
+    per_env = {k: round(sum(d["stages_s_per_env"][k] * d["n"] for d in per.values()) / n, 3) for k in STAGES}
+    result["where_the_time_goes_s_per_env"] = {"generate": round(generate_s / n, 4), **per_env}
     result["total"] = {"envs": n, "passed": sum(d["passed"] for d in per.values()),
                        "generate_s": round(generate_s, 2), "validate_s": round(validate_s, 2),
                        "generate_per_env_ms": round(1000 * generate_s / n, 2),

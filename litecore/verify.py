@@ -131,7 +131,11 @@ class Check:
     expected: float
     reward: float | None
     error: str | None = None
+    #: Wall time of the whole trial; of it, the actor (reference solution or script) and the verifier.
+    #: The rest is the sandbox's start and stop.
     duration_s: float = 0.0
+    solution_s: float = 0.0
+    verify_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -168,13 +172,16 @@ def run_check(task: Task, backend: SandboxBackend, verifier: Verifier, name: str
     """One trial: fresh sandbox, act (``True`` = reference solution, ``None`` = nothing), verify."""
     start = time.monotonic()
     with backend.open(task) as sandbox:
+        acted = time.monotonic()
         if script is True:
             run_solution(sandbox, task)
         elif isinstance(script, str):
             run_solution(sandbox, task, script)
+        verifying = time.monotonic()
         result = verifier.verify(task, sandbox)
+        verified = time.monotonic()
     return Check(name=name, expected=expected, reward=result.reward, error=result.error,
-                 duration_s=time.monotonic() - start)
+                 duration_s=time.monotonic() - start, solution_s=verifying - acted, verify_s=verified - verifying)
 
 
 def validate_task(
