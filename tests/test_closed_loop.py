@@ -84,7 +84,9 @@ def test_short_loop_sft_beats_untrained_on_heldout(tmp_path: Path) -> None:
     assert results["sft_train"]["loss"] < 0.2 * results["sft_train"]["first_loss"]
     # DMPO ran on pairs of the SFT model's own sampled rollouts and produced a model that was evaluated
     ro = results["dmpo_rollouts"]
-    assert ro["episodes"] == 2 * data["train_envs_proven"]
+    settings = loop.PRESETS["short"]
+    acting = min(settings.dmpo_envs or data["train_envs_proven"], data["train_envs_proven"])
+    assert ro["episodes"] == settings.attempts * acting
     assert ro["pairs"]["pairs"] > 0 and results["dmpo_train"]["steps"] > 0
     assert ev["dmpo"]["episodes"] == ev["sft"]["episodes"]
     saved = json.loads((tmp_path / "loop" / "results.json").read_text())

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 class LoopSettings:
     """Sizes and hyper-parameters of one loop (everything else is in the pipeline files)."""
 
-    train_envs: int = 160
+    train_envs: int = 1000
     heldout_envs: int = 40
     #: Tiny model shape: hidden size, layers, heads, key/value heads, MLP width.
     hidden_size: int = 128
@@ -54,14 +54,17 @@ class LoopSettings:
     num_kv_heads: int = 2
     intermediate_size: int = 256
     vocab_size: int = 1024
-    sft_epochs: float = 40.0
-    sft_learning_rate: float = 3e-3
-    sft_batch_size: int = 16
-    #: Sampled attempts per training environment for the preference pairs.
+    #: SFT: enough distinct instances that copying the values beats memorizing them.
+    sft_epochs: float = 14.0
+    sft_learning_rate: float = 1e-3
+    sft_batch_size: int = 8
+    #: Sampled attempts per training environment for the preference pairs, and their temperature.
     attempts: int = 2
+    #: Training environments the SFT model acts on for the pairs (0: all of them).
+    dmpo_envs: int = 200
     temperature: float = 1.0
-    dmpo_epochs: float = 4.0
-    dmpo_learning_rate: float = 2e-4
+    dmpo_epochs: float = 2.0
+    dmpo_learning_rate: float = 5e-5
     dmpo_beta: float = 0.1
     dmpo_gamma: float = 0.7
     #: Sampled attempts per held-out environment for the SFT and DMPO models (0: skip).
@@ -72,8 +75,8 @@ class LoopSettings:
 PRESETS: Mapping[str, LoopSettings] = {
     "full": LoopSettings(),
     # the slow test: proves the plumbing and that SFT beats the untrained model, in a few minutes
-    "short": LoopSettings(train_envs=60, heldout_envs=20, hidden_size=64, num_layers=2,
-                          intermediate_size=128, sft_epochs=25.0, dmpo_epochs=1.0, sampled_eval_attempts=0),
+    "short": LoopSettings(train_envs=300, heldout_envs=16, sft_epochs=10.0, dmpo_envs=60, dmpo_epochs=1.0,
+                          sampled_eval_attempts=0),
 }
 
 
@@ -317,10 +320,16 @@ def run_loop(out: Path, s: LoopSettings, *, log: Any = print) -> dict[str, Any]:
         "eval": eval_common | {"seed": s.seed}})
     sft_model = step("sft", lambda: train_then_eval("sft.toml", sft_over, ["train"], pm))
 
-    # the DMPO run acts on the training environments: give it their tasks and validations
-    for sub in ("tasks", "validation"):
-        if not (runs["dmpo"] / sub).exists():
-            shutil.copytree(runs["envs"] / sub, runs["dmpo"] / sub)
+    # the DMPO run acts on (the first dmpo_envs of) the training environments: give it their tasks and validations
+    if not (runs["dmpo"] / "validation").exists():
+        chosen = sorted(p.name for p in (runs["envs"] / "tasks").iterdir())[: s.dmpo_envs or None]
+        for name in chosen:
+            shutil.copytree(runs["envs"] / "tasks" / name, runs["dmpo"] / "tasks" / name)
+        tmp = runs["dmpo"] / ".validation"
+        tmp.mkdir(parents=True, exist_ok=True)
+        for name in chosen:
+            shutil.copy2(runs["envs"] / "validation" / f"{name}.json", tmp / f"{name}.json")
+        tmp.rename(runs["dmpo"] / "validation")
     dmpo_over = merge(common, {
         "run": {"output": str(runs["dmpo"])},
         "rollout": hf_options(sft_model, "sft-sampled", s, temperature=s.temperature) | {"attempts": s.attempts},

@@ -26,8 +26,8 @@ NAMES: tuple[str, ...] = (
 _TIMEOUTS = {"agent_timeout_sec": 60.0, "verifier_timeout_sec": 60.0}
 
 
-def _tests(path: str, text: str) -> str:
-    # two checks, so a rollout that writes the right file with the wrong word earns partial credit
+def _file_tests(path: str, word: str) -> str:
+    # two checks, one per copied value: the file's name, then its content
     return f'''import pathlib
 
 TARGET = pathlib.Path({path!r})
@@ -37,8 +37,26 @@ def test_file_exists():
     assert TARGET.is_file()
 
 
-def test_file_holds_the_text():
-    assert TARGET.read_text().strip() == {text!r}
+def test_file_holds_the_word():
+    assert TARGET.read_text().strip() == {word!r}
+'''
+
+
+def _words_tests(path: str, first: str, second: str) -> str:
+    # one check per copied word, so partial credit counts correctly copied values
+    return f'''import pathlib
+
+
+def words():
+    return pathlib.Path({path!r}).read_text().split()
+
+
+def test_first_word():
+    assert words()[:1] == [{first!r}]
+
+
+def test_second_word():
+    assert words()[1:] == [{second!r}]
 '''
 
 
@@ -54,7 +72,7 @@ def echo_words(req: TaskRequest) -> TaskDraft:
         app_files={},
         solve=f"# Run echo {first} {second} and save its output with tee.\necho {first} {second} | tee /app/answer.txt\n",
         wrong_solve=f"echo {second} {first} > /app/answer.txt\n",
-        tests=_tests("/app/answer.txt", f"{first} {second}"),
+        tests=_words_tests("/app/answer.txt", first, second),
         tags=("toy",),
         **_TIMEOUTS,
     )
@@ -69,7 +87,7 @@ def make_file(req: TaskRequest) -> TaskDraft:
         app_files={},
         solve=f"# Run echo {word} and save its output to {path} with tee.\necho {word} | tee {path}\n",
         wrong_solve=f"echo {word} > /app/answer.txt\n" if name != "answer" else f"echo {_other(word)} > {path}\n",
-        tests=_tests(path, word),
+        tests=_file_tests(path, word),
         tags=("toy",),
         **_TIMEOUTS,
     )
