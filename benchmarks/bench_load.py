@@ -64,10 +64,14 @@ class PeakRSS:
         return self.peak
 
 
-def engine_objects(backend: str) -> int:
+def engine_objects(backend: str, sandbox_root: Path) -> int:
     if backend == "local":
-        me = psutil.Process()
-        return sum(1 for p in me.children(recursive=True) if p.name() == "bwrap")
+        # every bwrap on the machine under this run's sandbox root (Ray workers' sandboxes included)
+        found = 0
+        for p in psutil.process_iter(["name", "cmdline"]):
+            if p.info["name"] == "bwrap" and any(str(sandbox_root) in a for a in p.info["cmdline"] or ()):
+                found += 1
+        return found
     import docker
 
     host = os.environ.get(f"LITECORE_{backend.upper()}_HOST")
@@ -96,7 +100,7 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="lc-load-"))
     work.mkdir(parents=True, exist_ok=True)
     out = work / "run"
-    before = engine_objects(args.backend)
+    before = engine_objects(args.backend, work / "sandboxes")
     rss = PeakRSS()
     timings: dict[str, float] = {}
     pm = PluginManager().load()
@@ -108,7 +112,7 @@ def main() -> None:
         timings[policy] = time.monotonic() - t0
     peak = rss.stop()
     time.sleep(1.0)
-    leaked = engine_objects(args.backend) - before
+    leaked = engine_objects(args.backend, work / "sandboxes") - before
     if args.backend == "local":
         leaked += len(list((work / "sandboxes").iterdir())) if (work / "sandboxes").is_dir() else 0
     validations = [json.loads(p.read_text()) for p in (out / "validation").glob("*.json")]
