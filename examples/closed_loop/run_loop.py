@@ -75,7 +75,7 @@ class LoopSettings:
 PRESETS: Mapping[str, LoopSettings] = {
     "full": LoopSettings(),
     # the slow test: proves the plumbing and that SFT beats the untrained model, in a few minutes
-    "short": LoopSettings(train_envs=300, heldout_envs=16, sft_epochs=10.0, dmpo_envs=60, dmpo_epochs=1.0,
+    "short": LoopSettings(train_envs=300, heldout_envs=16, sft_epochs=14.0, dmpo_envs=60, dmpo_epochs=1.0,
                           sampled_eval_attempts=0),
 }
 
