@@ -4,7 +4,11 @@ Fixtures:
 - ``plugin_manager``: a manager with autoload off; ``register`` plugins in-process.
 - ``local_backend``: the bubblewrap backend with a private cache folder.
 
-Helpers used by every domain plugin's quality-gate tests:
+Every domain plugin's quality gate:
+- :class:`DomainContract`: subclass it in the plugin's tests to get the shared tests (each family
+  proven and deterministic, enough families, enough distinct instances).
+
+Helpers behind it, also usable one by one:
 - :func:`materialize` writes a generated task to a folder and loads it.
 - :func:`check_family` proves a family's instances (oracle 1, noop 0, wrong 0).
 - :func:`distinct_instances` counts a domain's different instances over seeds.
@@ -17,8 +21,9 @@ import filecmp
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
@@ -106,6 +111,52 @@ def distinct_instances(domain: Domain, seeds: Iterable[int], *, seeds_per_family
                     h.update(content if isinstance(content, bytes) else content.encode())
                 seen.add(h.hexdigest())
     return len(seen)
+
+
+class DomainContract:
+    """The tests every domain plugin must pass; subclass it in the plugin's test suite::
+
+        class TestMyDomain(DomainContract):
+            domain = staticmethod(litecore_plugin_mine.domain)
+
+    Each family (the ``family`` argument is parametrized from ``domain()``) is proven on
+    the local backend at every difficulty (oracle 1, no-op 0, its wrong solution 0) and
+    generates byte-identical folders from the same seed; the domain has at least
+    ``min_families`` families and ``min_instances`` distinct instances over
+    ``instance_seeds``. Override the class attributes to tune; add the domain's own tests
+    beside them.
+    """
+
+    domain: Callable[[], Domain]
+    #: Seeds proven per family and difficulty.
+    proof_seeds: tuple[int, ...] = (11,)
+    #: Seeds counted for distinct instances, and fewer for families that are slow to generate.
+    instance_seeds: range = range(100)
+    seeds_per_family: Mapping[str, int] = MappingProxyType({})
+    min_families: int = 6
+    min_instances: int = 1000
+
+    def test_family_proven_on_local_backend(self, family: str, local_backend: SandboxBackend,
+                                            tmp_path: Path) -> None:
+        check_family(self.domain(), family, local_backend, tmp_path, seeds=self.proof_seeds)
+
+    def test_family_deterministic(self, family: str, tmp_path: Path) -> None:
+        check_determinism(self.domain(), family, tmp_path)
+
+    def test_enough_distinct_families(self) -> None:
+        names = [f.name for f in self.domain().families]
+        assert len(set(names)) == len(names) >= self.min_families
+
+    def test_many_distinct_instances(self) -> None:
+        found = distinct_instances(self.domain(), self.instance_seeds, seeds_per_family=dict(self.seeds_per_family))
+        assert found >= self.min_instances
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``family`` of :class:`DomainContract` tests with the domain's families."""
+    cls = metafunc.cls
+    if cls is not None and issubclass(cls, DomainContract) and "family" in metafunc.fixturenames:
+        metafunc.parametrize("family", [f.name for f in cls.domain().families])
 
 
 def _assert_same_tree(cmp: filecmp.dircmp) -> None:

@@ -22,6 +22,15 @@ def test_generated_plugin_registers_and_its_family_is_proven(tmp_path, monkeypat
     dom = plugin_manager.get("domain", "log-lab")
     assert dom.distribution == "litecore-plugin-log-lab"
     check_family(dom, "count-lines", local_backend, tmp_path / "tasks", seeds=(1,), repeats=1)
+    # the generated package's own quality-gate tests pass (all but the listing, which needs it pip-installed)
+    import os
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-m", "pytest", str(root / "tests"), "-q", "-p", "no:cacheprovider",
+                          "-k", "TestDomain"], capture_output=True, text=True, cwd=root, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout
     for name in list(sys.modules):
         if name.startswith("litecore_plugin_log_lab"):
             del sys.modules[name]

@@ -1,32 +1,19 @@
-
-import pytest
-
-from litecore.records import DIFFICULTIES, TaskRequest
-from litecore.testing import distinct_instances, check_determinism, check_family
 from litecore_plugin_ai_ml import domain
 
-FAMILIES = [f.name for f in domain().families]
+from litecore.records import DIFFICULTIES, TaskRequest
+from litecore.testing import DomainContract
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_family_proven_on_local_backend(family, local_backend, tmp_path):
-    check_family(domain(), family, local_backend, tmp_path, seeds=(11,))
+class TestAiMlDomain(DomainContract):
+    """The shared quality gate (litecore.testing.DomainContract)."""
+
+    domain = staticmethod(domain)
+    instance_seeds = range(60)
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_family_deterministic(family, tmp_path):
-    check_determinism(domain(), family, tmp_path)
-
-
-def test_at_least_six_distinct_families():
+def test_domain_identity():
     dom = domain()
-    assert len({f.name for f in dom.families}) >= 6
     assert dom.name == "ai-ml" and dom.category == "machine-learning"
-
-
-def test_many_distinct_instances():
-    """Seeds x difficulties x families give well over 1,000 different tasks."""
-    assert distinct_instances(domain(), range(60)) >= 1000
 
 
 def test_difficulty_changes_the_work():

@@ -1,32 +1,13 @@
-
-import pytest
-
-from litecore.records import TaskRequest
-from litecore.testing import distinct_instances, check_determinism, check_family
 from litecore_plugin_data_science import domain
 
-FAMILIES = [f.name for f in domain().families]
+from litecore.records import TaskRequest
+from litecore.testing import DomainContract
 
 
-@pytest.mark.parametrize("family", FAMILIES)
-def test_family_proven_on_local_backend(family, local_backend, tmp_path):
-    check_family(domain(), family, local_backend, tmp_path, seeds=(11,))
+class TestDataScienceDomain(DomainContract):
+    """The shared quality gate (litecore.testing.DomainContract)."""
 
-
-@pytest.mark.parametrize("family", FAMILIES)
-def test_family_deterministic(family, tmp_path):
-    check_determinism(domain(), family, tmp_path)
-
-
-def test_at_least_six_distinct_families():
-    dom = domain()
-    assert len(dom.families) >= 6
-    assert len({f.name for f in dom.families}) == len(dom.families)
-
-
-def test_many_distinct_instances():
-    """Seeds x difficulties x families give well over 1,000 different tasks."""
-    assert distinct_instances(domain(), range(100)) >= 1000
+    domain = staticmethod(domain)
 
 
 def _amount_of_work(draft) -> int:
