@@ -151,7 +151,7 @@ def test_ctrl_c_cleans_up(tmp_path, answer_task):
     kids = psutil.Process(proc.pid).children(recursive=True)
     assert kids
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=20)
+    proc.wait(timeout=90)  # cleanup is quick; the margin is for a loaded CI machine
     assert list(root.iterdir()) == []
     time.sleep(0.2)
     assert not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
