@@ -837,9 +837,9 @@ class ContainerBackend(SandboxBackend):
         self._orphans: set[str] = set()
         self._finalizer = weakref.finalize(self, _stop_all, self._open)
         atexit.register(self._finalizer)
-        # containers of runs that were killed (their owner process is gone) are removed here
+        # containers of runs on this host that were killed (their owner process is gone) are removed here
         try:
-            clean_engine(self.client)
+            clean_engine(self.client, reap_only=True)
         except Exception:  # hygiene must never stop a run
             pass
 
@@ -1120,8 +1120,12 @@ def labelled_objects(client: Any) -> dict[str, list[str]]:
 
 
 def clean_engine(client: Any, *, all_owners: bool = False, images: bool = False,
-                 run_id: str | None = None) -> Leftovers:
-    """Remove litecore's containers (of dead owners, or all), networks, volumes (and env images)."""
+                 run_id: str | None = None, reap_only: bool = False) -> Leftovers:
+    """Remove litecore's containers (of dead owners, or all), networks, volumes (and env images).
+
+    ``reap_only``: only the containers whose owner was a process on this host that is gone (what
+    a backend does when it starts; other hosts' containers and shared objects are left alone).
+    """
     import docker.errors
 
     host = socket.gethostname()
@@ -1134,11 +1138,15 @@ def clean_engine(client: Any, *, all_owners: bool = False, images: bool = False,
             owner_host, _, pid = labels.get(LABEL_OWNER, ":").partition(":")
             if owner_host == host and pid.isdigit() and _pid_alive(int(pid)):
                 continue
+            if reap_only and owner_host != host:
+                continue
         try:
             client.api.remove_container(c["Id"], force=True, v=True)
             removed["containers"] += 1
         except docker.errors.NotFound:
             pass
+    if reap_only:
+        return Leftovers(**removed)
     for n in client.api.networks(filters={"label": LABEL}):
         try:
             client.api.remove_network(n["Id"])

@@ -174,6 +174,35 @@ def test_clean_removes_leftovers_of_dead_owners(backend, simple_task):
 
 
 @pytest.mark.slow
+def test_a_starting_backend_reaps_only_this_hosts_dead_runs(backend, simple_task):
+    import socket
+
+    from litecore.containers import LABEL, LABEL_OWNER
+
+    prepared = backend.prepare(simple_task)
+    api = backend.client.api
+
+    def leftover(owner: str) -> str:
+        return api.create_container(prepared.tag, command=["infinity"], entrypoint=["sleep"],
+                                    labels={LABEL: "1", LABEL_OWNER: owner},
+                                    host_config=api.create_host_config(network_mode="none"))["Id"]
+
+    dead_here = leftover(f"{socket.gethostname()}:999999")
+    elsewhere = leftover("another-host:1")
+    try:
+        type(backend)(backend.config).close()  # a new backend (a new run) starting on this host
+        ids = labelled_objects(backend.client)["containers"]
+        assert dead_here not in ids, "a killed run's container on this host is removed"
+        assert elsewhere in ids, "another host's container is not this backend's to judge"
+    finally:
+        for cid in (dead_here, elsewhere):
+            try:
+                api.remove_container(cid, force=True)
+            except Exception:  # already gone
+                pass
+
+
+@pytest.mark.slow
 def test_image_cached_and_concurrent_builds_wait(backend, tmp_path):
     from litecore.containers import ContainerBackend
 
