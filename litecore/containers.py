@@ -47,7 +47,7 @@ from typing import Any
 import attrs
 
 from litecore.dockerfile import parse_dockerfile
-from litecore.errors import SandboxUnavailable
+from litecore.errors import SandboxUnavailable, one_line
 from litecore.sandbox import (
     MAX_OUTPUT_BYTES,
     ExecResult,
@@ -632,7 +632,7 @@ class ContainerSandbox(Sandbox):
             self.stop()
             if isinstance(exc, Exception) and not isinstance(exc, SandboxUnavailable):
                 raise SandboxUnavailable(f"{backend.name}: could not start a container for {task.id}: "
-                                         f"{_one_line(exc)}") from None
+                                         f"{one_line(exc)}") from None
             raise
 
     @property
@@ -647,7 +647,7 @@ class ContainerSandbox(Sandbox):
             eid = self.api.exec_create(self.cid, cmd, stdout=True, stderr=True, tty=False)["Id"]
             stream = _Stream(self.api.exec_start(eid, socket=True))
         except Exception as exc:
-            return f"[engine error: {_one_line(exc)}]".encode(), False
+            return f"[engine error: {one_line(exc)}]".encode(), False
         deadline = time.monotonic() + timeout
         out = bytearray()
         try:
@@ -689,7 +689,7 @@ class ContainerSandbox(Sandbox):
             reply = self._request("X", payload=script, t=f"{t:.3f}", timeout=t + 10.0)
         except Exception as exc:  # engine trouble: still a result
             return ExecResult(exit_code=None, output="", duration_s=time.monotonic() - start,
-                              error=f"engine error: {_one_line(exc)}")
+                              error=f"engine error: {one_line(exc)}")
         elapsed = time.monotonic() - start
         if reply is None:
             return ExecResult(exit_code=None, output="", timed_out=elapsed >= t, duration_s=elapsed,
@@ -800,10 +800,6 @@ class ContainerSandbox(Sandbox):
                         raise
                     time.sleep(0.2)
         self.backend._untrack(self)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
 
 
 # ---------------------------------------------------------------------------
@@ -1050,7 +1046,7 @@ class ContainerBackend(SandboxBackend):
             raise ImageBuildError(f"{task.dockerfile}: build took longer than {task.build_timeout_sec:.0f}s",
                                   cause="build-timeout", log="".join(log)) from None
         except docker.errors.APIError as exc:
-            error = _one_line(exc)
+            error = one_line(exc)
         if error is None and self._image_id_fresh(tag) is None:
             error = "the engine reported no error but produced no image"
         if error:

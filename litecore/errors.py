@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def one_line(error: object, limit: int = 300) -> str:
+    """An exception (or any text) squeezed onto one line of at most ``limit`` characters."""
+    return " ".join(str(error).split())[:limit]
+
+
 class LitecoreError(Exception):
     """Bad input or an unusable setup: shown to the user as one line, exit code 2.
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from litecore.errors import LitecoreError, SandboxUnavailable
+from litecore.errors import LitecoreError, SandboxUnavailable, one_line
 from litecore.sandbox import default_cache_dir
 
 SUITE = "bookworm"
@@ -300,7 +300,7 @@ def build_on_engine(client: Any, spec: ImageSpec) -> None:
             error = item["error"]
     if error or engine_image_key(client, spec.name) != spec.key:
         tail = " | ".join(line.strip() for line in "".join(log).splitlines()[-4:] if line.strip())
-        raise LitecoreError(f"building {spec.name} failed: {' '.join(str(error).split())[:300]} ({tail[:300]})")
+        raise LitecoreError(f"building {spec.name} failed: {one_line(error)} ({tail[:300]})")
 
 
 def build_images(

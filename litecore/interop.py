@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from litecore.errors import TaskFormatError
+from litecore.errors import TaskFormatError, one_line
 from litecore.task import FileContent, iter_files, load_task, write_task
 
 #: Files of a TB1 task that are not part of the Docker build context.
@@ -79,7 +79,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise TaskFormatError(f"{path}: not valid YAML: {' '.join(str(exc).split())[:200]}") from None
+        raise TaskFormatError(f"{path}: not valid YAML: {one_line(exc, 200)}") from None
     if not isinstance(data, dict):
         raise TaskFormatError(f"{path}: expected a mapping at the top level")
     return data

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from litecore.config import PipelineConfig, plugin_config
-from litecore.errors import ConfigError, LitecoreError
+from litecore.errors import ConfigError, LitecoreError, one_line
 from litecore.executor import (
     Executor,
     adopt_plugins,
@@ -48,7 +48,7 @@ from litecore.progress import Progress
 from litecore.rollout import Policy, load_trajectories, run_episode, trajectory_id, write_json_atomic
 from litecore.sandbox import ExecResult, Sandbox, SandboxBackend, Session
 from litecore.task import Task, load_task, write_task
-from litecore.verify import Validation, Verifier, validate_task, validation_to_dict
+from litecore.verify import Verifier, validate_task, validation_to_dict
 
 
 @attrs.frozen
@@ -607,7 +607,7 @@ class _WatchedSandbox:
         except LitecoreError:
             raise
         except Exception as exc:
-            self._failures.append(f"{what}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+            self._failures.append(f"{what}: {type(exc).__name__}: {one_line(exc, 200)}")
 
     def __enter__(self) -> _WatchedSandbox:
         return self

@@ -8,7 +8,7 @@ here, with the run folders, sizes and model paths filled in):
 2. ``heldout.toml``  generate + validate environments from another planning seed (the
                      held-out set every evaluation uses).
 3. (here)            train a byte-level BPE tokenizer on the SFT data and build a random
-                     Qwen3-shaped model from it (``build_tiny_model``).
+                     Qwen3-shaped model from it (``save_random_model``).
 4. ``eval.toml``     greedy pass@1 of the untrained model on the held-out set.
 5. ``sft.toml``      SFT on the oracle trajectories, then eval of the checkpoint.
 6. ``dmpo.toml``     the SFT model acts twice per training environment with sampling, the
@@ -248,9 +248,7 @@ def train_loop_tokenizer(conversations: list[list[dict[str, str]]], vocab_size: 
 
 def build_model(out_dir: Path, sft: Path, s: LoopSettings) -> Path:
     """Tokenizer trained on the SFT conversations, random Qwen3-shaped model on top (saved like a checkpoint)."""
-    import torch
-    from litecore_trainer_sft.tiny import TinyShape, build_model_config
-    from transformers import AutoModelForCausalLM, GenerationConfig
+    from litecore_trainer_sft.tiny import TinyShape, save_random_model
 
     if (out_dir / "config.json").is_file():
         return out_dir
@@ -259,15 +257,9 @@ def build_model(out_dir: Path, sft: Path, s: LoopSettings) -> Path:
     shape = TinyShape(hidden_size=s.hidden_size, num_hidden_layers=s.num_layers, num_attention_heads=s.num_heads,
                       num_key_value_heads=s.num_kv_heads, intermediate_size=s.intermediate_size,
                       max_position_embeddings=1024)
-    config = build_model_config(shape, tokenizer)
-    torch.manual_seed(s.seed)
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    model.generation_config = GenerationConfig(eos_token_id=config.eos_token_id, pad_token_id=config.pad_token_id,
-                                               bos_token_id=config.bos_token_id)
     tmp = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
+    save_random_model(tmp, tokenizer, shape=shape, seed=s.seed)
     tmp.rename(out_dir)
     return out_dir
 

@@ -107,13 +107,17 @@ def build_tiny_model(
     chat_template: str | None = None,
 ) -> Path:
     """Train a tokenizer on ``corpus``, build a random model of ``shape``, save both to ``out_dir``."""
+    tokenizer = train_tokenizer(corpus if corpus is not None else default_corpus(),
+                                vocab_size=vocab_size, chat_template=chat_template)
+    return save_random_model(out_dir, tokenizer, shape=shape, seed=seed)
+
+
+def save_random_model(out_dir: Path, tokenizer: Any, *, shape: TinyShape | None = None, seed: int = 0) -> Path:
+    """A random model of ``shape`` over ``tokenizer``, saved with it to ``out_dir`` like a checkpoint."""
     import torch
     from transformers import AutoModelForCausalLM, GenerationConfig
 
-    shape = shape or TinyShape()
-    tokenizer = train_tokenizer(corpus if corpus is not None else default_corpus(),
-                                vocab_size=vocab_size, chat_template=chat_template)
-    config = build_model_config(shape, tokenizer)
+    config = build_model_config(shape or TinyShape(), tokenizer)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.generation_config = GenerationConfig(
