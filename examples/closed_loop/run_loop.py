@@ -239,7 +239,8 @@ def train_loop_tokenizer(conversations: list[list[dict[str, str]]], vocab_size: 
     per_conv = Counter(line for conv in conversations
                        for line in {ln for m in conv for ln in m["content"].splitlines(keepends=True)})
     threshold = max(2.0, min_share * len(conversations))
-    lines = sorted((ln for ln, c in per_conv.items() if c >= threshold and ln.strip()), key=len, reverse=True)
+    # longest first (a line wins over its own prefixes), ties in text order: the same ids in every process
+    lines = sorted((ln for ln, c in per_conv.items() if c >= threshold and ln.strip()), key=lambda ln: (-len(ln), ln))
     roles = [f"{r}\n" for r in ("system", "user", "assistant")]
     tok = train_tokenizer(texts + roles, vocab_size=vocab_size)
     tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in lines + roles])
