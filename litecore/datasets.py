@@ -75,6 +75,8 @@ def loop_length(t: Trajectory) -> int:
 
 def sft_drop_reason(t: Trajectory, filters: SFTFilters) -> str | None:
     """Why ``t`` is not SFT data, or None to keep it."""
+    if t.sandbox_failed:
+        return "sandbox failed"
     if t.reward.reward is None:
         return "verifier error"
     if not t.passed:
@@ -231,10 +233,13 @@ def build_pairs(trajectories: Sequence[Trajectory], options: PairOptions | None 
     """Pairs where rollout scores differ, higher = chosen; counts of what made no pair and why."""
     options = options or PairOptions()
     by_task: dict[str, list[Trajectory]] = defaultdict(list)
-    for t in trajectories:
-        by_task[t.task_id].append(t)
-    rows: list[dict] = []
     stats: Counter[str] = Counter()
+    for t in trajectories:
+        if t.sandbox_failed:
+            stats["rollouts whose sandbox failed"] += 1
+        else:
+            by_task[t.task_id].append(t)
+    rows: list[dict] = []
     for task_id in sorted(by_task):
         group = sorted(by_task[task_id], key=lambda t: t.id)
         scored = [(score(t), t) for t in group if score(t) is not None]

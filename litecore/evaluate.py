@@ -47,6 +47,8 @@ def summarize(trajectories: Sequence[Trajectory], ks: Sequence[int]) -> dict[str
     """Per-task counts and pass@k overall, by category and by difficulty."""
     by_task: dict[str, list[Trajectory]] = defaultdict(list)
     for t in trajectories:
+        # an attempt whose sandbox failed on every try still counts (a policy could break its own
+        # sandbox to leave the denominator); sandbox_failures says how many there were
         by_task[t.task_id].append(t)
     tasks: dict[str, dict[str, Any]] = {}
     for task_id in sorted(by_task):
@@ -93,6 +95,7 @@ def summarize(trajectories: Sequence[Trajectory], ks: Sequence[int]) -> dict[str
 
     return {
         "ks": list(ks),
+        "sandbox_failures": sum(t.sandbox_failed for t in trajectories),
         "overall": aggregate(list(tasks)),
         "by_category": breakdown("category"),
         "by_difficulty": breakdown("difficulty"),
@@ -167,7 +170,8 @@ def render_markdown(report: dict[str, Any], plot_files: Sequence[str] = ()) -> s
         "1 - C(n-c, k) / C(n, k) averaged over tasks.\n\n",
         "## Overall\n\n", head, sep, row("all", o),
         f"\nTokens: {o['prompt_tokens']} prompt, {o['completion_tokens']} completion; cost ${o['cost_usd']:.4f}. "
-        f"Verifier errors: {o['verifier_errors']}; episodes ended by an error or limit: {o['episode_errors']}.\n",
+        f"Verifier errors: {o['verifier_errors']}; episodes ended by an error or limit: {o['episode_errors']}; "
+        f"attempts whose sandbox failed on every try: {report.get('sandbox_failures', 0)}.\n",
         "\n## By category\n\n", head, sep,
         *[row(name, a) for name, a in report["by_category"].items()],
         "\n## By difficulty\n\n", head, sep,

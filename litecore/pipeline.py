@@ -46,7 +46,7 @@ from litecore.generate import (
 from litecore.plugins import PluginManager
 from litecore.progress import Progress
 from litecore.rollout import Policy, load_trajectories, run_episode, trajectory_id, write_json_atomic
-from litecore.sandbox import ExecResult, Sandbox, SandboxBackend, Session
+from litecore.sandbox import SANDBOX_FAILED, ExecResult, Sandbox, SandboxBackend, Session
 from litecore.task import Task, load_task, write_task
 from litecore.verify import Verifier, validate_task, validation_to_dict
 
@@ -311,7 +311,7 @@ class Pipeline:
     def stage_validate(self) -> None:
         tasks = self.generated_tasks()
         _sweep_partials(self.validation_dir)
-        todo = [t for t in tasks if not (self.validation_dir / f"{t.id}.json").is_file()]
+        todo = [t for t in tasks if _finished_verdict(self.validation_dir / f"{t.id}.json") is None]
         with self.progress.task("validate", total=len(tasks), completed=len(tasks) - len(todo)) as advance:
             for rel, text in self.executor.map(validate_job, [(self.cfg, str(t.path)) for t in todo],
                                                progress=advance):
@@ -448,7 +448,9 @@ class Pipeline:
 # ---------------------------------------------------------------------------
 
 #: Extra tries, each in a fresh sandbox, for an episode or validation whose sandbox failed
-#: (an infrastructure error, not the agent's doing); the last try is kept whatever happens.
+#: (an infrastructure error, not the agent's doing). When every try failed, the result is
+#: kept marked :data:`SANDBOX_FAILED` (no data: not proven, not exported) and a resumed run
+#: tries it again.
 SANDBOX_RETRIES = 2
 
 
@@ -485,24 +487,35 @@ def validate_job(cfg: PipelineConfig, task_path: str) -> tuple[str, str]:
     task = load_task(task_path)
     rel = f"validation/{task.id}.json"
     path = cfg.output_dir / rel
-    if path.is_file():
-        return rel, path.read_text()
+    text = _finished_verdict(path)
+    if text is not None:
+        return rel, text
     plugins = worker_plugins(cfg)
     for _ in range(SANDBOX_RETRIES + 1):
         watched = _WatchedBackend(plugins.backend.get())
         v = validate_task(task, watched, plugins.verifier, repeats=cfg.validate.repeats)
         if not watched.failures:
             break
+    else:
+        v = attrs.evolve(v, error=_sandbox_failed(watched.failures))
     text = json.dumps(validation_to_dict(v), indent=2)
     write_json_atomic(path, text)
     return rel, text
+
+
+def _finished_verdict(path: Path) -> str | None:
+    """A verdict already on disk (its JSON text), unless there is none or its sandbox failed."""
+    if not path.is_file():
+        return None
+    text = path.read_text()
+    return None if json.loads(text)["reason"].startswith(SANDBOX_FAILED) else text
 
 
 def episode_job(cfg: PipelineConfig, task_path: str, attempt: int, stage: str,
                 checkpoint: str | None) -> tuple[str, str]:
     """One agent episode (``stage`` = rollout or eval) saved as a trajectory: (relative path, JSON text)."""
     from litecore.terminal import TERMINALS
-    from litecore.trajectory import dumps
+    from litecore.trajectory import dumps, loads
 
     state = worker_state(cfg)
     plugins = state.plugins
@@ -518,7 +531,9 @@ def episode_job(cfg: PipelineConfig, task_path: str, attempt: int, stage: str,
     rel = f"{folder}/{trajectory_id(task.id, policy.name, attempt)}.json"
     path = cfg.output_dir / rel
     if path.is_file():
-        return rel, path.read_text()
+        text = path.read_text()
+        if not loads(text).sandbox_failed:
+            return rel, text
     backend = plugins.backend.get()
     for _ in range(SANDBOX_RETRIES + 1):
         failures: list[str] = []
@@ -527,6 +542,8 @@ def episode_job(cfg: PipelineConfig, task_path: str, attempt: int, stage: str,
                                attempt=attempt, max_turns=max_turns, terminal_factory=TERMINALS[terminal])
         if not failures:
             break
+    else:
+        traj = attrs.evolve(traj, error=_sandbox_failed(failures))
     text = dumps(traj)
     write_json_atomic(path, text)
     return rel, text
@@ -534,8 +551,12 @@ def episode_job(cfg: PipelineConfig, task_path: str, attempt: int, stage: str,
 
 def _keep(path: Path, text: str) -> None:
     """Write a job's result where the driver can see it, unless the worker already did."""
-    if not path.is_file():
+    if not path.is_file() or path.read_text() != text:
         write_json_atomic(path, text)
+
+
+def _sandbox_failed(failures: Sequence[str]) -> str:
+    return f"{SANDBOX_FAILED} ({SANDBOX_RETRIES + 1} tries); last try: {failures[0] if failures else '?'}"
 
 
 def _sweep_partials(folder: Path, keep: frozenset[str] = frozenset()) -> None:

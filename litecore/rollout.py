@@ -21,6 +21,7 @@ from typing import Protocol
 
 import attrs
 
+from litecore.errors import SandboxUnavailable
 from litecore.sandbox import Sandbox, SandboxBackend, Session
 from litecore.task import Task
 from litecore.trajectory import (
@@ -120,43 +121,21 @@ def run_episode(
     steps: list[Step] = []
     error: str | None = None
     agent = policy.start(task, sandbox)
-    terminal = terminal_factory(sandbox)
-    prompt = PROMPT_TEMPLATE.format(instruction=task.instruction, screen=terminal.screen())
-    observation = prompt
+    terminal: Terminal | None = None
+    prompt = PROMPT_TEMPLATE.format(instruction=task.instruction, screen="")
     try:
-        for index in range(max_turns):
-            s0 = time.monotonic()
-            reply = agent.act(observation)
-            model_s = time.monotonic() - s0
-            if reply.action is None:
-                observation = (
-                    "Your previous reply could not be used: "
-                    f"{reply.note or 'it was not a valid JSON object'}. Answer again with one JSON object."
-                )
-                steps.append(_step(index, reply, observation, started_at, t0, s0, model_s, ()))
-                continue
-            outputs: list[str] = []
-            results: list[CommandResult] = []
-            for cmd in reply.action.commands:
-                budget = deadline - time.monotonic()
-                if budget <= 0:
-                    break
-                out, res = terminal.send(cmd.keystrokes, cmd.duration, budget)
-                outputs.append(out)
-                results.append(res)
-            observation = observation_text(outputs) if reply.action.commands else ""
-            steps.append(_step(index, reply, observation, started_at, t0, s0, model_s, tuple(results)))
-            if reply.action.task_complete:
-                break
-            if time.monotonic() >= deadline:
-                error = f"agent timed out after {task.agent_timeout_sec:.0f}s"
-                break
-        else:
-            error = f"agent used all {max_turns} turns"
+        terminal = terminal_factory(sandbox)
+        prompt = PROMPT_TEMPLATE.format(instruction=task.instruction, screen=terminal.screen())
+        error = _agent_turns(agent, terminal, prompt, steps, max_turns=max_turns, deadline=deadline,
+                             started_at=started_at, t0=t0, timeout_s=task.agent_timeout_sec)
+    except SandboxUnavailable:
+        raise
     except Exception as exc:  # a broken policy ends its episode, not the run
-        error = f"policy failed: {type(exc).__name__}: {exc}"
+        what = "policy failed" if terminal is not None else "terminal failed to start"  # e.g. sandbox killed
+        error = f"{what}: {type(exc).__name__}: {exc}"
     finally:
-        terminal.close()
+        if terminal is not None:
+            terminal.close()
     result = verifier.verify(task, sandbox)
     return Trajectory(
         id=trajectory_id(task.id, policy.name, attempt),
@@ -175,6 +154,39 @@ def run_episode(
         duration_s=time.monotonic() - t0,
         error=error,
     )
+
+
+def _agent_turns(agent: Agent, terminal: Terminal, prompt: str, steps: list[Step], *, max_turns: int,
+                 deadline: float, started_at: float, t0: float, timeout_s: float) -> str | None:
+    """The agent's turns, appended to ``steps``; why the episode ended early, or None."""
+    observation = prompt
+    for index in range(max_turns):
+        s0 = time.monotonic()
+        reply = agent.act(observation)
+        model_s = time.monotonic() - s0
+        if reply.action is None:
+            observation = (
+                "Your previous reply could not be used: "
+                f"{reply.note or 'it was not a valid JSON object'}. Answer again with one JSON object."
+            )
+            steps.append(_step(index, reply, observation, started_at, t0, s0, model_s, ()))
+            continue
+        outputs: list[str] = []
+        results: list[CommandResult] = []
+        for cmd in reply.action.commands:
+            budget = deadline - time.monotonic()
+            if budget <= 0:
+                break
+            out, res = terminal.send(cmd.keystrokes, cmd.duration, budget)
+            outputs.append(out)
+            results.append(res)
+        observation = observation_text(outputs) if reply.action.commands else ""
+        steps.append(_step(index, reply, observation, started_at, t0, s0, model_s, tuple(results)))
+        if reply.action.task_complete:
+            return None
+        if time.monotonic() >= deadline:
+            return f"agent timed out after {timeout_s:.0f}s"
+    return f"agent used all {max_turns} turns"
 
 
 def _step(index: int, reply: AgentReply, observation: str, started_at: float, t0: float, s0: float,

@@ -34,6 +34,11 @@ TESTS_DIR = "/tests"
 SOLUTION_DIR = "/solution"
 
 
+#: How a trajectory's ``error`` or a validation's reason starts when its sandbox failed on
+#: every try (an infrastructure failure): such work is no data, and a resumed run does it again.
+SANDBOX_FAILED = "sandbox failed on every try"
+
+
 @attrs.frozen(kw_only=True)
 class ExecResult:
     """The outcome of one command. ``exit_code`` is None when it timed out or was killed."""

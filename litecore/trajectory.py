@@ -17,6 +17,8 @@ from typing import Any
 import attrs
 import cattrs
 
+from litecore.sandbox import SANDBOX_FAILED
+
 PROTOCOL = "terminus-2"
 
 PROMPT_TEMPLATE = """\
@@ -130,6 +132,11 @@ class Trajectory:
     def passed(self) -> bool:
         return self.reward.reward is not None and self.reward.reward >= 1.0
 
+    @property
+    def sandbox_failed(self) -> bool:
+        """Its sandbox failed on every try: what it shows is the infrastructure, not the agent."""
+        return self.error is not None and self.error.startswith(SANDBOX_FAILED)
+
     # -- exports -----------------------------------------------------------
     def to_messages(self) -> list[dict[str, str]]:
         """Chat messages: the prompt, then assistant replies and terminal observations."""
@@ -180,8 +187,12 @@ def dumps(t: Trajectory) -> str:
     return json.dumps(trajectory_to_dict(t), ensure_ascii=False)
 
 
+def loads(text: str) -> Trajectory:
+    return trajectory_from_dict(json.loads(text))
+
+
 def loads_many(lines: Sequence[str]) -> list[Trajectory]:
-    return [trajectory_from_dict(json.loads(line)) for line in lines if line.strip()]
+    return [loads(line) for line in lines if line.strip()]
 
 
 def observation_text(outputs: Sequence[str]) -> str:

@@ -120,3 +120,14 @@ def test_files_jsonl_and_hugging_face(make_traj, tmp_path: Path) -> None:
     assert "environments with pairs" in (ppaths["hf"] / "README.md").read_text()
     with pytest.raises(ValueError, match="unknown SFT format"):
         write_sft(sft, tmp_path, formats=("parquet",))
+
+
+def test_a_trajectory_whose_sandbox_failed_is_neither_sft_nor_preference_data(make_traj) -> None:
+    """Its sandbox failed on every try: its reward and text show the infrastructure, not the agent."""
+    broken = "sandbox failed on every try (3 tries); last try: the sandbox's processes were killed"
+    trajs = [make_traj("t", 0, reward=1.0, error=broken), make_traj("t", 1, keys=("x\n",), reward=0.0)]
+    sft = build_sft(trajs)
+    assert [r["id"] for r in sft.rows] == [] and sft.dropped["sandbox failed"] == 1
+    pairs = build_pairs([*trajs, make_traj("t", 2, keys=("y\n",), reward=0.0)])
+    assert pairs.rows == []  # without it only two failed rollouts remain: no pair
+    assert pairs.stats["rollouts whose sandbox failed"] == 1

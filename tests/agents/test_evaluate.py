@@ -88,3 +88,11 @@ def test_eval_command_on_a_harbor_folder(ds_tasks, tmp_path: Path, monkeypatch: 
 def test_policy_options_are_toml_literals() -> None:
     assert parse_options(("temperature=0.2", "model=openai/gpt-4o", "n=3", "flag=true")) == {
         "temperature": 0.2, "model": "openai/gpt-4o", "n": 3, "flag": True}
+
+
+def test_an_attempt_whose_sandbox_failed_still_counts(make_traj) -> None:
+    """Breaking the sandbox must not take an attempt out of pass@k's denominator."""
+    broken = "sandbox failed on every try (3 tries); last try: the sandbox's processes were killed"
+    s = summarize([make_traj("a", 0, reward=1.0), make_traj("a", 1, reward=0.0, error=broken)], [1])
+    assert s["tasks"]["a"]["n"] == 2 and s["overall"]["pass_at"]["1"] == 0.5
+    assert s["sandbox_failures"] == 1

@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from litecore.pipeline import SANDBOX_RETRIES
 from litecore.task import tree_digest
 from litecore.testing import run_cli
 
@@ -56,11 +57,11 @@ def _write(folder: Path) -> Path:
 
 
 def outputs(out: Path) -> dict[str, object]:
-    """What must not change whatever happened on the way: contents, verdicts, ids, rewards."""
+    """What must not change whatever happened on the way: contents, verdicts, ids, rewards, errors."""
     trajs = {}
     for p in sorted((out / "trajectories").glob("*.json")):
         t = json.loads(p.read_text())
-        trajs[p.name] = (t["reward"]["reward"], len(t["steps"]))
+        trajs[p.name] = (t["reward"]["reward"], len(t["steps"]), t["error"])
     return {
         "tasks": {p.name: tree_digest(p) for p in sorted((out / "tasks").iterdir())},
         "dataset": {p.name: tree_digest(p) for p in sorted((out / "dataset").iterdir())},
@@ -145,36 +146,82 @@ def _sandbox_namespaces(pid: int) -> list[psutil.Process]:
         return []
 
 
+def _kill_sandboxes(proc: subprocess.Popen, *, most: int, pause_s: float, age_s: float = 0.3) -> int:
+    """SIGKILL the sandboxes (whole namespaces) of a running ``litecore run``, one at a time,
+    each ``age_s`` into its life (0.3 s: well inside an episode); how many were killed."""
+    kills = 0
+    deadline = time.time() + 120
+    while proc.poll() is None and time.time() < deadline and kills < most:
+        victims = _sandbox_namespaces(proc.pid)
+        if victims:
+            time.sleep(age_s)
+            try:
+                victims[0].kill()
+                kills += 1
+            except psutil.Error:
+                pass
+            time.sleep(pause_s)
+        else:
+            time.sleep(0.02)
+    return kills
+
+
 @pytest.mark.slow
 def test_sandboxes_killed_mid_episode_are_rerun(tmp_path, reference):
-    """Kill running sandboxes (their whole namespace) during rollout: no rerun needed, same outputs."""
+    """Kill running sandboxes during rollout: the run tries those episodes again itself, same outputs.
+
+    At most SANDBOX_RETRIES kills, so even if every one hits the same episode its last try is clean.
+    """
     cfg = _write(tmp_path)
     out = tmp_path / "out"
     assert run_cli("run", str(cfg), "--stages", "generate,validate").returncode == 0
     proc = subprocess.Popen([sys.executable, "-m", "litecore", "run", str(cfg), "--stages", "rollout,export"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    kills = 0
-    deadline = time.time() + 120
-    while proc.poll() is None and time.time() < deadline and kills < 3:
-        victims = _sandbox_namespaces(proc.pid)
-        if victims:
-            time.sleep(0.3)  # well inside an episode
-            for v in victims[:1]:
-                try:
-                    v.kill()
-                    kills += 1
-                except psutil.Error:
-                    pass
-            time.sleep(1.5)
-        else:
-            time.sleep(0.02)
+    kills = _kill_sandboxes(proc, most=SANDBOX_RETRIES, pause_s=1.5)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     got = outputs(out)
     record("faults", fault=f"{kills} sandboxes killed mid-episode", injected=kills > 0, survived=got == reference,
            trajectories=len(got["trajectories"]))
-    assert kills >= 2
+    assert kills == SANDBOX_RETRIES
     assert got == reference
+
+
+@pytest.mark.parametrize("stage", ["validate", "rollout"])
+def test_work_whose_sandbox_always_dies_is_no_data_and_is_redone_on_resume(tmp_path, stage):
+    """Every try's sandbox killed: the verdict or trajectory is marked and exported nowhere;
+    the next run does it again."""
+    cfg = tmp_path / "pipeline.toml"
+    cfg.write_text(PIPELINE.replace("count = 6", "count = 1").replace("concurrency = 2", "concurrency = 1")
+                   .replace("attempts = 2", "attempts = 1"))
+    out = tmp_path / "out"
+    before = "generate" if stage == "validate" else "generate,validate"
+    assert run_cli("run", str(cfg), "--stages", before).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "litecore", "run", str(cfg), "--stages",
+                             "validate,rollout,export" if stage == "validate" else "rollout,export"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    kills = _kill_sandboxes(proc, most=1000, pause_s=0.0, age_s=0.0)  # every namespace, until the run ends
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert kills >= SANDBOX_RETRIES + 1
+    [verdict] = (out / "validation").glob("*.json")
+    trajectories = list((out / "trajectories").glob("*.json"))
+    if stage == "validate":
+        assert json.loads(verdict.read_text())["reason"].startswith("sandbox failed on every try (3 tries)")
+        assert trajectories == [] and list((out / "dataset").iterdir()) == []
+    else:
+        [path] = trajectories
+        assert json.loads(path.read_text())["error"].startswith("sandbox failed on every try (3 tries)")
+        assert json.loads((out / "manifest.json").read_text())["sft_dropped"] == {"sandbox failed": 1}
+    assert (out / "sft.jsonl").read_text() == ""
+
+    res = run_cli("run", str(cfg))  # the resumed run does it again, and this time nothing interferes
+    assert res.returncode == 0, res.stderr
+    assert json.loads(verdict.read_text())["ok"]
+    [path] = (out / "trajectories").glob("*.json")
+    traj = json.loads(path.read_text())
+    assert traj["error"] is None and traj["reward"]["reward"] == 1.0
+    assert len((out / "sft.jsonl").read_text().splitlines()) == 1
 
 
 def _restart_engine(name: str) -> None:
