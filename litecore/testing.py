@@ -11,6 +11,7 @@ Every domain plugin's quality gate:
 Helpers behind it, also usable one by one:
 - :func:`materialize` writes a generated task to a folder and loads it.
 - :func:`check_family` proves a family's instances (oracle 1, noop 0, wrong 0).
+- :func:`generation_digests` (and ``_elsewhere``: in a fresh interpreter) fingerprints a domain's output.
 - :func:`distinct_instances` counts a domain's different instances over seeds.
 - :func:`make_task` writes a tiny real Harbor task; :func:`run_cli` runs the real CLI.
 """
@@ -92,6 +93,33 @@ def check_determinism(domain: Domain, family: str, root: Path, *, seed: int = 7)
         assert (c.instruction, dict(c.files)) != (g.instruction, dict(g.files)), f"{family}: seeds collide"
 
 
+def generation_digests(domain: Domain, root: Path, *, seeds: Iterable[int] = (3, 4)) -> dict[str, str]:
+    """The content digest of every family x difficulty x seed's task folder, written under ``root``."""
+    from litecore.task import tree_digest
+
+    out = {}
+    for fam in domain.families:
+        for difficulty in fam.difficulties:
+            for seed in seeds:
+                task = materialize(generate(domain, fam.name, seed, difficulty), root)
+                out[task.id] = tree_digest(task.path)
+    return out
+
+
+def generation_digests_elsewhere(domain_factory: Callable[[], Domain], root: Path, hash_seed: int) -> dict[str, str]:
+    """:func:`generation_digests` from a fresh interpreter with string-hash seed ``hash_seed``, so
+    anything that depends on the process (set order, ``id()``, hash order) shows as a difference."""
+    import json
+
+    code = ("import importlib, json, sys; from pathlib import Path; from litecore.testing import generation_digests; "
+            "f = getattr(importlib.import_module(sys.argv[1]), sys.argv[2]); "
+            "print(json.dumps(generation_digests(f(), Path(sys.argv[3]))))")
+    res = subprocess.run([sys.executable, "-c", code, domain_factory.__module__, domain_factory.__qualname__, str(root)],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": str(hash_seed)}, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return json.loads(res.stdout)
+
+
 def distinct_instances(domain: Domain, seeds: Iterable[int], *, seeds_per_family: dict[str, int] | None = None) -> int:
     """How many different instances (instruction + input files) the seeds give, over every
     family and difficulty. ``seeds_per_family`` samples expensive families more lightly."""
@@ -121,7 +149,8 @@ class DomainContract:
 
     Each family (the ``family`` argument is parametrized from ``domain()``) is proven on
     the local backend at every difficulty (oracle 1, no-op 0, its wrong solution 0) and
-    generates byte-identical folders from the same seed; the domain has at least
+    generates byte-identical folders from the same seed, in this process and in a fresh one
+    with another hash seed; the domain has at least
     ``min_families`` families and ``min_instances`` distinct instances over
     ``instance_seeds``. Override the class attributes to tune; add the domain's own tests
     beside them.
@@ -142,6 +171,12 @@ class DomainContract:
 
     def test_family_deterministic(self, family: str, tmp_path: Path) -> None:
         check_determinism(self.domain(), family, tmp_path)
+
+    def test_generation_does_not_depend_on_the_process(self, tmp_path: Path) -> None:
+        """Same seed, same bytes in another interpreter too (a set's order must never reach a task)."""
+        here = generation_digests(self.domain(), tmp_path / "here")
+        for hash_seed in (1, 2):  # two orders of any small set, most of the time
+            assert generation_digests_elsewhere(self.domain, tmp_path / f"hash{hash_seed}", hash_seed) == here
 
     def test_enough_distinct_families(self) -> None:
         names = [f.name for f in self.domain().families]

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
 from typing import Any
 
 PACKAGES = ("toolbox", "ledger", "waypoint", "kestrel", "marmot", "quill", "lattice", "ember", "orchid",
             "pylon", "sprocket", "tundra", "vellum", "zephyr")
-
-
-def pick(rng: random.Random, options: Sequence[str]) -> str:
-    return options[rng.randrange(len(options))]
 
 
 def ident(rng: random.Random, prefix: str = "") -> str:

@@ -35,10 +35,6 @@ def people(rng: random.Random, k: int) -> list[Person]:
     return [Person(n, f"{u}@{dom}") for n, u in chosen]
 
 
-def pick(rng: random.Random, options: Sequence[str]) -> str:
-    return options[rng.randrange(len(options))]
-
-
 def filler_subject(rng: random.Random) -> str:
     return f"{rng.choice(VERBS)} {rng.choice(NOUNS)}"
 

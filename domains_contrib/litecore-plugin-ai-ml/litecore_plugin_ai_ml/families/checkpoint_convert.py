@@ -15,8 +15,8 @@ import struct
 import zipfile
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_ai_ml.families._common import bullets, pick
 
 DTYPES = {"float32": ("<f4", "f"), "float16": ("<f2", "e"), "int64": ("<i8", "q")}
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_ai_ml.families._common import bullets, fmt_csv, pick
+from litecore_plugin_ai_ml.families._common import fmt_csv
 
 POOLS = (
     ("image", ("cat", "dog", "bird", "horse", "sheep", "fox", "deer")),

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_ai_ml.families._common import bullets, fmt_csv, pick
+from litecore_plugin_ai_ml.families._common import fmt_csv
 
 THEMES = (
     ("credit approval", ("income", 52000, 18000), ("age", 41, 12), ("balance", 2400, 1500),

@@ -13,8 +13,9 @@ import json
 import math
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_ai_ml.families._common import bullets, fmt_csv, pick
+from litecore_plugin_ai_ml.families._common import fmt_csv
 
 RIDGE_PY = '''"""Polynomial ridge regression on one input: features x**0 .. x**degree (pure Python, no numpy).
 

@@ -13,8 +13,8 @@ import re
 from collections import Counter
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_ai_ml.families._common import bullets, pick
 
 WORDS = ("the a of to and in model data train loss token layer value batch graph node edge sample weight "
          "input output learn rate small large fast slow river stone cloud light night garden paper window "

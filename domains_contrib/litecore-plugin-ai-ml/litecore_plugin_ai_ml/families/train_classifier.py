@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick, shuffled
 
-from litecore_plugin_ai_ml.families._common import bullets, fmt_csv, pick, shuffled
+from litecore_plugin_ai_ml.families._common import fmt_csv
 
 # theme: (what, label column, positive/negative label, numeric features (name, mean, sd), categorical)
 THEMES = (

@@ -7,9 +7,10 @@ import math
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
 from litecore_plugin_build_tools.families._maketests import TEST_HELPERS
-from litecore_plugin_build_tools.families._util import PROJECT_NAMES, bullets, one_of
+from litecore_plugin_build_tools.families._util import PROJECT_NAMES, one_of
 
 BUILD_ISSUES = ("no-lm", "no-include-path", "link-order")
 SOURCE_ISSUES = ("implicit-decl", "no-guard", "header-global")
@@ -130,7 +131,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"Nobody has been able to build `{prog}` (in /app) since the last refactor.")
     ask = one_of(rng, "Get it building again. Requirements:", "Fix the build. What must be true when you are done:",
                  "Find and fix every problem so that:")
-    instruction = f"{intro} {ask}\n\n{bullets(rng, reqs)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(reqs, rng)}\n"
     fix_blocks = []
     if "implicit-decl" in issues:
         fix_blocks.append("# stats.c calls util_clamp without its prototype: include util.h\n"

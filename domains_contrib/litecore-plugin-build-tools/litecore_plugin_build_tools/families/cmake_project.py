@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_build_tools.families._util import PROJECT_NAMES, bullets, one_of
+from litecore_plugin_build_tools.families._util import PROJECT_NAMES, one_of
 
 
 def cmakelists(n: str, opt: str, ver: str, d: str, *, install_header: bool = True, soversion: bool = True) -> str:
@@ -85,7 +86,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"We want a CMake build for the `{n}` library and tool in /app.")
     ask = one_of(rng, "Write /app/CMakeLists.txt so that:", "Create the top-level CMakeLists.txt. Requirements:",
                  "Add /app/CMakeLists.txt satisfying all of:")
-    instruction = f"{intro} {ask}\n\n{bullets(rng, reqs)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(reqs, rng)}\n"
     good = cmakelists(n, opt, ver, d)
     if d == "easy":
         bad = good.replace(f"if({opt})", f"if(NOT {opt})")

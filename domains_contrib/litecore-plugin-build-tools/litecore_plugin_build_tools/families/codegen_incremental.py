@@ -6,9 +6,10 @@ import json
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
 from litecore_plugin_build_tools.families._maketests import TEST_HELPERS
-from litecore_plugin_build_tools.families._util import PROJECT_NAMES, bullets, one_of
+from litecore_plugin_build_tools.families._util import PROJECT_NAMES, one_of
 
 TABLES = {
     "colors": ("crimson", "teal", "amber", "indigo", "olive", "coral", "ivory", "slate", "maroon", "azure"),
@@ -150,7 +151,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"/app contains `{prog}`: one hand-written C file and a code generator.")
     ask = one_of(rng, "Write /app/Makefile with these properties:", "Create /app/Makefile. It must satisfy:",
                  "Give the project a Makefile (/app/Makefile) such that:")
-    instruction = f"{intro} {ask}\n\n{bullets(rng, reqs)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(reqs, rng)}\n"
     mk = makefile(t, prog)
     solve = f"""# Look at the generator, the table and how main.c uses the generated header
 cd /app && ls -R && head -20 tools/gentable.py && head -5 data/{t}.tsv && grep include src/main.c

@@ -7,10 +7,11 @@ import json
 import attrs
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
 from litecore_plugin_build_tools.families._cproject import make_project
 from litecore_plugin_build_tools.families._maketests import TEST_HELPERS
-from litecore_plugin_build_tools.families._util import bullets, one_of
+from litecore_plugin_build_tools.families._util import one_of
 
 VISIBLE = ("spaces", "typo-var", "missing-object")
 
@@ -94,7 +95,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     ask = one_of(rng, "Repair /app/Makefile so that all of the following hold:",
                  "Fix the Makefile (keep it a Makefile; don't replace it with a shell script). Requirements:",
                  "Make these statements true by fixing /app/Makefile:")
-    instruction = f"{intro} {ask}\n\n{bullets(rng, reqs)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(reqs, rng)}\n"
     good = makefile(prog, objs, set())
     almost = makefile(prog, objs, {fix_last} & {"spaces", "typo-var", "missing-object", "stale-link", "header-deps",
                                                 "phony-clean"})

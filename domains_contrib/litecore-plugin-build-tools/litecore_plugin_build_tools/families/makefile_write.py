@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
 from litecore_plugin_build_tools.families._cproject import make_project
 from litecore_plugin_build_tools.families._maketests import TEST_HELPERS
-from litecore_plugin_build_tools.families._util import bullets, one_of
+from litecore_plugin_build_tools.families._util import one_of
 
 MAKEFILE = """CC ?= gcc
 CFLAGS ?= -O2 -Wall
@@ -77,7 +78,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     )
     ask = one_of(rng, "Write /app/Makefile so that:", "Create a GNU Makefile at /app/Makefile such that:",
                  "Your job: add /app/Makefile meeting these requirements:")
-    instruction = f"{intro} {ask}\n\n{bullets(rng, reqs)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(reqs, rng)}\n"
     solve = f"""# Explore the project layout and how the sources include each other
 ls -R /app
 grep -n '#include' /app/src/*.c /app/include/*.h

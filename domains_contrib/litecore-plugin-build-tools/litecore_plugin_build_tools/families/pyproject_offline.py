@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_build_tools.families._util import bullets, one_of
+from litecore_plugin_build_tools.families._util import one_of
 
 PKG_NAMES = ("wordscore", "tallyho", "glyphs", "letterweight", "scrabbler", "inkcount", "runeval", "textmass")
 WORDS = ("orbit", "cinder", "meadow", "falcon", "quartz", "lantern", "harbor", "pebble", "thistle", "vortex",
@@ -91,7 +92,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     ask = one_of(rng, f"Write /app/{projdir}/pyproject.toml so that:",
                  f"Add a pyproject.toml (in /app/{projdir}) meeting these requirements:",
                  "Package it properly. Requirements:")
-    instruction = f"{intro} {ask}\n\n{bullets(rng, reqs)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(reqs, rng)}\n"
     find = ('where = ["src"]\n' if src_layout else "") + f'include = ["{pkg}", "{pkg}.*"]\n'
     pyproject = (
         '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'

@@ -12,7 +12,8 @@ import random
 from typing import Any
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_coding.common import ident, pick, py_literal
+from litecore.wording import pick
+from litecore_plugin_coding.common import ident, py_literal
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 COMPONENTS = ("db", "api", "auth", "cache", "worker", "mailer", "billing", "search")

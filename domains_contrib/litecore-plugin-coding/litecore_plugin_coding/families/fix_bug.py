@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_coding.common import PACKAGES, ident, pick, py_literal
+from litecore.wording import pick
+from litecore_plugin_coding.common import PACKAGES, ident, py_literal
 
 Cases = list[tuple[list[Any], Any]]
 

@@ -13,7 +13,8 @@ import random
 from typing import Any
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_coding.common import ident, pick, py_literal
+from litecore.wording import pick
+from litecore_plugin_coding.common import ident, py_literal
 
 WORDS = ("alpha", "beta", "gamma", "delta", "orbit", "harbor", "maple", "cobalt", "falcon", "prairie")
 

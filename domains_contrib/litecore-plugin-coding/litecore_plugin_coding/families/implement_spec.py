@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_coding.common import ident, pick, py_literal
+from litecore.wording import pick
+from litecore_plugin_coding.common import ident, py_literal
 
 Case = tuple[list[Any], Any]  # (args, expected) ; expected "!ValueError" means raise
 

@@ -13,7 +13,8 @@ import random
 from typing import Any
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_coding.common import ident, pick, py_literal
+from litecore.wording import pick
+from litecore_plugin_coding.common import ident, py_literal
 
 LINT = r'''#!/usr/bin/env python3
 """Team linter: python3 lint.py FILE... ; prints findings as path:line: CODE message; exit 1 if any."""

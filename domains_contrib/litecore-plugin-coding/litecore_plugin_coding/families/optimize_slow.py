@@ -14,7 +14,7 @@ from collections.abc import Callable
 import attrs
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_coding.common import pick
+from litecore.wording import pick
 
 LCG = """def gen(seed, n, lo, hi):
     x = seed

@@ -13,8 +13,8 @@ import json
 import statistics
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import pick
 
-from litecore_plugin_data_science._text import pick
 
 SENSORS = ["boiler", "intake", "pump", "chiller", "vent", "tank", "mixer", "dryer", "kiln", "valve"]
 UNITS = [("temp_c", 20.0, 4.0), ("pressure_kpa", 101.0, 3.0), ("flow_lpm", 55.0, 6.0), ("humidity_pct", 45.0, 5.0)]

@@ -11,8 +11,8 @@ import datetime as dt
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_data_science._text import bullets, pick
 
 TYPES = ["view", "click", "signup", "purchase", "refund", "search", "logout"]
 DOMAINS = ["example.com", "mail.test", "corp.example", "shop.test"]
@@ -142,7 +142,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"Analysts want the JSON-lines event log /app/{src} as flat CSV. "])
         + pick(rng, [f"Convert it to /app/{out} with the header `{','.join(cols)}`.",
                      f"Write a normalised table to /app/{out}; its columns are `{','.join(cols)}` in that order."])
-        + "\n\nSchema rules:\n" + bullets(rng, rules) + "\n"
+        + "\n\nSchema rules:\n" + bullets(rules, rng) + "\n"
     )
     app = {src: "\n".join(lines) + "\n"}
     solve = f"""# Look at a few records and at the shapes of the ts / amount fields

@@ -11,8 +11,8 @@ import datetime as dt
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_data_science._text import bullets, pick
 
 SERVICES = ["api", "auth", "billing", "search", "cart", "media", "geo", "mail", "feed"]
 NOISE = [
@@ -132,7 +132,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                      f"bucket and service.",
                      f"Write a per-service time series to /app/{out_name} with columns `{','.join(cols)}` "
                      f"(header row first)."])
-        + "\n\n" + bullets(rng, rules) + "\n"
+        + "\n\n" + bullets(rules, rng) + "\n"
     )
     solve = f"""# See what the log lines look like and which kinds exist
 head -8 /app/{log_name}

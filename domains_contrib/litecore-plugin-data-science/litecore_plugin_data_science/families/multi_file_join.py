@@ -14,8 +14,8 @@ import io
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_data_science._text import bullets, pick
 
 FIRST = ["Ada", "Bruno", "Chen", "Dalia", "Emeka", "Farah", "Goran", "Hana", "Ivo", "Jun", "Kofi",
          "Lena", "Mateo", "Nia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tove", "Umar", "Vera"]
@@ -169,7 +169,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     ])
     task = pick(rng, [f"Write the report to /app/{out_name}.", f"Save the result as /app/{out_name}.",
                       f"The report goes to /app/{out_name}."])
-    instruction = f"{intro} {task}\n\nRules:\n{bullets(rng, rules)}\n"
+    instruction = f"{intro} {task}\n\nRules:\n{bullets(rules, rng)}\n"
 
     solve = f"""# Inspect both files: headers, id spellings, status values
 head -5 /app/{cust_file} /app/{orders_file}{' /app/refunds.csv' if hard else ''}

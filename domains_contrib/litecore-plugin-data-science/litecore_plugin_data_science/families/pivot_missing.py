@@ -12,8 +12,8 @@ import io
 import statistics
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_data_science._text import bullets, pick
 
 STATIONS = ["alder", "birch", "cedar", "dune", "elm", "fjord", "glen", "heath", "islet", "juniper", "knoll"]
 METRICS = {"easy": ("rain_mm", "total rainfall"), "medium": ("temp_c", "mean temperature"),
@@ -139,7 +139,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"Reshape the station readings in /app/{src} for a monthly dashboard. "])
         + pick(rng, [f"Build a wide station x month table and save it as /app/{out}.",
                      f"Write the pivoted table to /app/{out} (CSV with a header row)."])
-        + "\n\n" + bullets(rng, rules, shuffle=False) + "\n"
+        + "\n\n" + bullets(rules) + "\n"
     )
     solve = f"""# Inspect the long table: columns, station spellings, date formats, odd values
 head -5 /app/{src}

@@ -12,8 +12,8 @@ import random
 import sqlite3
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_data_science._text import bullets, pick
 
 CATEGORIES = ["garden", "kitchen", "toys", "books", "audio", "sports", "office", "pets", "tools"]
 NOUNS = ["lamp", "kettle", "hose", "drone", "novel", "speaker", "racket", "stapler", "leash", "drill",
@@ -137,7 +137,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         + pick(rng, [f"Write /app/{out}, a CSV with header `{','.join(cols)}`",
                      f"Produce the CSV /app/{out} (columns `{','.join(cols)}`, header row first)"])
         + (" with revenue per product category." if level != "hard" else " with the top products per category.")
-        + "\n\n" + bullets(rng, rules) + "\n"
+        + "\n\n" + bullets(rules, rng) + "\n"
     )
     # TEXT affinity stores the epoch values as digit strings: tell them apart by the missing dashes
     month_expr = ("strftime('%Y-%m', CASE WHEN instr(o.ordered_at, '-') = 0 THEN datetime(o.ordered_at, "

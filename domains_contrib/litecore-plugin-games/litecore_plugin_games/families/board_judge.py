@@ -9,8 +9,8 @@ stack from the bottom) and the full set of impossible positions.
 from __future__ import annotations
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_games.families._common import bullets, pick
 
 DIRS = ((0, 1), (1, 0), (1, 1), (1, -1))
 

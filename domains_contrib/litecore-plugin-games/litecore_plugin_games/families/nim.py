@@ -11,8 +11,7 @@ from __future__ import annotations
 from functools import reduce
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-
-from litecore_plugin_games.families._common import bullets, pick
+from litecore.wording import bullets, pick
 
 
 def grundy_table(limit: int, subtract: tuple[int, ...] | None, split: bool) -> list[int]:

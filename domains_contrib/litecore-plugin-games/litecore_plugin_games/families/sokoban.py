@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import deque
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_games.families._common import bullets, pick
 
 D = {"u": (-1, 0), "d": (1, 0), "l": (0, -1), "r": (0, 1)}
 

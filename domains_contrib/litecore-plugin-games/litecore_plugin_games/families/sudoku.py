@@ -9,8 +9,8 @@ givens already break a rule, which must be reported instead of "solved".
 from __future__ import annotations
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_games.families._common import bullets, pick
 
 BOXES = {4: (2, 2), 6: (2, 3), 9: (3, 3)}  # size -> (box rows, box cols)
 

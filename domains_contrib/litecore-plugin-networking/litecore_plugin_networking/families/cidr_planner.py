@@ -7,8 +7,9 @@ import json
 import math
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_networking.families._util import bullets, pick, swap
+from litecore_plugin_networking.families._util import swap
 
 SEGMENTS = ["staff", "guests", "voip", "cameras", "servers", "printers", "lab", "mgmt", "iot", "dmz", "wifi",
             "backup", "kiosk", "storage", "dev", "finance", "hr", "sales", "ops", "build"]
@@ -141,7 +142,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         f"hosts each one needs.",
         f"The address block {parent} must be divided among the segments in /app/requirements.csv.",
     ])
-    instruction = (f"{intro} Write the plan to /app/plan.csv as {fmt}.\n\nRules:\n{bullets(rng, rules)}\n")
+    instruction = (f"{intro} Write the plan to /app/plan.csv as {fmt}.\n\nRules:\n{bullets(rules, rng)}\n")
 
     script = SCRIPT.replace("__PARENT__", str(parent)).replace("__HEADROOM__", str(headroom))
     if level == "easy":

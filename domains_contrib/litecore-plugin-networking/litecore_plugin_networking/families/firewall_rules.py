@@ -7,8 +7,8 @@ import json
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_networking.families._util import bullets, pick
 
 SERVICE_POOL = [
     ("web", "tcp", [80, 443], "any"), ("ssh", "tcp", [22], "admin"), ("dns", "udp", [53], "internal"),
@@ -312,7 +312,7 @@ def generate(req: TaskRequest) -> TaskDraft:
              "through the rules with first-match semantics",
              "Use standard matches only (`-i`, `-s`, `-p`, `--dport`, `-m multiport --dports`, "
              "`-m conntrack --ctstate`, `--icmp-type`, `-m comment`); user-defined chains are fine"]
-    instruction = f"{intro} {fmt}\n\n{bullets(rng, notes)}\n"
+    instruction = f"{intro} {fmt}\n\n{bullets(notes, rng)}\n"
 
     ref = ruleset(pol)
     wrong = ruleset(pol, skip={"easy": "established", "medium": "order", "hard": "ident"}[level])

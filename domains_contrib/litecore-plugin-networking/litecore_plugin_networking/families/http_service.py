@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_networking.families._util import bullets, pick, swap
+from litecore_plugin_networking.families._util import swap
 
 RESOURCES = {
     "books": (["fiction", "history", "science", "poetry", "travel"], ["Atlas", "Ember", "Harbor", "Lantern",
@@ -262,8 +263,8 @@ def generate(req: TaskRequest) -> TaskDraft:
         "The service is started fresh by the checker, so do not rely on anything you leave running.",
         "Processes you start are stopped before grading: the grader launches the server itself.",
     ])
-    instruction = (f"{intro} {run}\n\nEndpoints:\n{bullets(rng, endpoints, shuffle=False)}\n\n"
-                   f"Rules:\n{bullets(rng, rules)}\n\n{note}\n")
+    instruction = (f"{intro} {run}\n\nEndpoints:\n{bullets(endpoints)}\n\n"
+                   f"Rules:\n{bullets(rules, rng)}\n\n{note}\n")
 
     server = (SERVER.replace("__PORT__", str(port)).replace("__RES__", res)
               .replace("__KEY__", "None" if key is None else repr(key)))

@@ -6,8 +6,9 @@ import json
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_networking.families._util import bullets, pick, swap
+from litecore_plugin_networking.families._util import swap
 
 
 def _ts(t: float) -> str:
@@ -238,7 +239,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     ask = pick(rng, ["Summarise it in /app/stats.json, a JSON object with these keys:",
                      "Write /app/stats.json: a JSON object holding",
                      "Produce the following statistics as a JSON object in /app/stats.json:"])
-    instruction = f"{intro} {ask}\n\n{bullets(rng, keys, shuffle=False)}\n\nNotes:\n{bullets(rng, rules)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(keys)}\n\nNotes:\n{bullets(rules, rng)}\n"
 
     script = SCRIPT.replace("__WINDOW__", repr(window)).replace("__THRESH__", str(thresh))
     if level == "easy":

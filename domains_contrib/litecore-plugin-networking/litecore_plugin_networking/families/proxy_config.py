@@ -6,8 +6,8 @@ import json
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_networking.families._util import bullets, pick
 
 SERVICES = ["api", "auth", "billing", "search", "media", "reports", "chat", "catalog", "orders", "uploads"]
 DOMAINS = ["shop", "portal", "intranet", "app", "status", "docs"]
@@ -265,7 +265,7 @@ def generate(req: TaskRequest) -> TaskDraft:
              "Use plain prefix locations and `proxy_pass http://<upstream>;` without a URI part",
              "nginx is not installed here; the file is checked by a parser that follows nginx's syntax and "
              "inheritance rules"]
-    instruction = f"{intro}\n\n{bullets(rng, rules)}\n"
+    instruction = f"{intro}\n\n{bullets(rules, rng)}\n"
 
     solve = f"""# Read the spec and the current config side by side
 cat /app/SPEC.md

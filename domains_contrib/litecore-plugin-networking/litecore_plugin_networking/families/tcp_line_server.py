@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_networking.families._util import bullets, pick, swap
+from litecore_plugin_networking.families._util import swap
 
 VERBS = {
     "set": ["SET", "PUT", "STORE", "WRITE"],
@@ -242,7 +243,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         "/app/PROTOCOL.md specifies a tiny key-value protocol over TCP. Write a server for it.",
         "We need a key-value server speaking the protocol in /app/PROTOCOL.md.",
     ])
-    instruction = (f"{intro} Requirements:\n\n{bullets(rng, reqs)}\n\n"
+    instruction = (f"{intro} Requirements:\n\n{bullets(reqs, rng)}\n\n"
                    "The grader starts your server itself (nothing you leave running survives), connects with "
                    "plain TCP clients, and checks every reply.\n")
 

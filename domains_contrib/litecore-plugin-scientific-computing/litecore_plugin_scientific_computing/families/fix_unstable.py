@@ -13,8 +13,8 @@ import random
 from fractions import Fraction
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_scientific_computing._text import bullets, pick
 
 NAIVE = {
     "variance": '''def {name}(xs):
@@ -179,7 +179,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"The numeric helpers in /app/{module}.py are numerically unstable. "])
         + f"For example, this is far off or fails:\n\n    cd /app && {report}\n\n"
         + pick(rng, [f"Fix all {len(kinds)} functions in the module.", "Make every function in the module robust."])
-        + "\n\n" + bullets(rng, rules) + "\n"
+        + "\n\n" + bullets(rules, rng) + "\n"
     )
     compact = fixed_src.rstrip()
     while "\n\n" in compact:  # solve.sh blocks end at blank lines

@@ -12,8 +12,7 @@ import math
 from fractions import Fraction
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-
-from litecore_plugin_scientific_computing._text import bullets, pick
+from litecore.wording import bullets, pick
 
 
 def _solve(m: list[list[Fraction]], v: list[Fraction]) -> list[Fraction]:
@@ -125,7 +124,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         pick(rng, [f"Fit the model `{model}` to the lab data. ",
                    f"We need best-fit parameters of `{model}`. ",
                    f"Estimate the parameters of `{model}` from the measurements. "])
-        + "\n\n" + bullets(rng, rules, shuffle=False) + "\n"
+        + "\n\n" + bullets(rules) + "\n"
     )
     if level == "easy":
         fit = (f"d = np.loadtxt('/app/{name}', comments='#', skiprows=3)\n"

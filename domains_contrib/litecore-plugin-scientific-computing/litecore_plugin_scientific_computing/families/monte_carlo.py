@@ -12,8 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-
-from litecore_plugin_scientific_computing._text import bullets, pick
+from litecore.wording import bullets, pick
 
 
 def _dice_exact(k: int, d: int, t: int) -> float:
@@ -150,7 +149,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"Reviewers could not reproduce the numbers produced by /app/{script}. ",
                    f"Audit and repair the simulation /app/{script}. "])
         + pick(rng, ["Fix it so that:", "Make it meet these requirements:"])
-        + "\n\n" + bullets(rng, rules, shuffle=False) + "\n"
+        + "\n\n" + bullets(rules) + "\n"
     )
     if scenario == "dice":
         exact_code = (f"import itertools; k, d, t = {params['k']}, {params['d']}, {params['t']}; "

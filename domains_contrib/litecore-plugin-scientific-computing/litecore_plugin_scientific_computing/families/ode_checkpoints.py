@@ -13,8 +13,8 @@ import math
 from collections.abc import Callable
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_scientific_computing._text import bullets, pick
 
 Vec = list[float]
 
@@ -118,7 +118,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         pick(rng, ["Solve the following initial value problem numerically.\n\n",
                    "We need an accurate trajectory of this model.\n\n",
                    "Integrate the model below and report its state at given times.\n\n"])
-        + model + "\nThe parameters are also in /app/params.json.\n\n" + bullets(rng, rules, shuffle=False) + "\n"
+        + model + "\nThe parameters are also in /app/params.json.\n\n" + bullets(rules) + "\n"
     )
     import json as _json
     app = {ck_name: "\n".join(f"{t:g}" for t in times) + "\n", "params.json": _json.dumps(params, indent=2) + "\n"}

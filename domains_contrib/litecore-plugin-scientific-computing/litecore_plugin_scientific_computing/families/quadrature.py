@@ -12,8 +12,7 @@ import math
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-
-from litecore_plugin_scientific_computing._text import bullets, pick
+from litecore.wording import bullets, pick
 
 
 def _f(v: float) -> str:
@@ -114,7 +113,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"A colleague needs the {len(items)} integrals in /app/{fname} evaluated numerically. ",
                    f"Evaluate every definite integral listed in /app/{fname}. "])
         + pick(rng, ["Compute them to the stated accuracy.", "Accuracy matters more than speed here."])
-        + "\n\n" + bullets(rng, rules) + "\n"
+        + "\n\n" + bullets(rules, rng) + "\n"
     )
     solve = f"""# Read the job list and its format
 cat /app/{fname}

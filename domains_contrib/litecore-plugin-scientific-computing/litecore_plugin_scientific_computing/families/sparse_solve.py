@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-
-from litecore_plugin_scientific_computing._text import bullets, pick
+from litecore.wording import bullets, pick
 
 
 def generate(req: TaskRequest) -> TaskDraft:
@@ -81,7 +80,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         pick(rng, ["Solve a sparse linear system exported by our simulation code. ",
                    "A sparse linear system needs solving. ",
                    "The FEM pre-processor wrote out a linear system; solve it. "])
-        + "\n\n" + bullets(rng, rules, shuffle=False) + "\n"
+        + "\n\n" + bullets(rules) + "\n"
     )
     solve = f"""# Inspect the banner, size line and a few entries, and the rhs
 head -5 /app/{mname}; wc -l /app/{mname}; head -3 /app/{bname}

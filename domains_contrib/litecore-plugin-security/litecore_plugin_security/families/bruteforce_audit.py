@@ -7,8 +7,9 @@ import ipaddress
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_security.families._util import bullets, pick, swap
+from litecore_plugin_security.families._util import swap
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov"]
 REAL_USERS = ["alice", "bob", "deploy", "carol", "ops", "git"]
@@ -201,7 +202,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     ])
     ask = pick(rng, ["Write the offending IPs to /app/blocklist.txt, one per line, sorted numerically.",
                      "Produce /app/blocklist.txt with one offending source IP per line in numeric order."])
-    instruction = f"{intro} {ask}\n\n{bullets(rng, rules, shuffle=False)}\n"
+    instruction = f"{intro} {ask}\n\n{bullets(rules)}\n"
 
     script = (SCRIPT.replace("__N__", str(n)).replace("__WINDOW__", str(window))
               .replace("__HAS_ALLOW__", str(bool(allow))))

@@ -8,8 +8,9 @@ import json
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_security.families._util import bullets, pick, swap
+from litecore_plugin_security.families._util import swap
 
 SYL = ["ka", "ro", "mi", "ten", "zu", "lo", "var", "pi", "nek", "sa", "dor", "el", "qui", "ma", "tor", "fen",
        "bri", "ul", "os", "gan", "hex", "ri", "wen", "ly"]
@@ -131,8 +132,8 @@ def generate(req: TaskRequest) -> TaskDraft:
                      "lines (any order).",
                      "Find the plaintext passwords; write one `user:password` line per cracked account to "
                      "/app/cracked.txt."])
-    instruction = (f"{intro} {ask}\n\nHash formats in the dump:\n{bullets(rng, formats, shuffle=False)}\n\n"
-                   f"What we know:\n{bullets(rng, rules)}\n\nOnly list accounts you actually cracked.\n")
+    instruction = (f"{intro} {ask}\n\nHash formats in the dump:\n{bullets(formats)}\n\n"
+                   f"What we know:\n{bullets(rules, rng)}\n\nOnly list accounts you actually cracked.\n")
 
     script = SCRIPT.replace("__MANGLE__", str(mangle))
     if level == "easy":

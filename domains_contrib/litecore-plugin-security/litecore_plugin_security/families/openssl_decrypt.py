@@ -9,8 +9,9 @@ import json
 import subprocess
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import pick
 
-from litecore_plugin_security.families._util import pick, swap
+from litecore_plugin_security.families._util import swap
 
 WORDS = ["copper", "lantern", "orbit", "saffron", "glacier", "meadow", "falcon", "quartz", "harbor", "velvet",
          "ember", "tundra", "zephyr", "cobalt", "juniper", "mosaic", "nebula", "pepper", "raven", "summit",

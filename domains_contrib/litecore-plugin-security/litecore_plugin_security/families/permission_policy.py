@@ -10,8 +10,9 @@ import random
 import tarfile
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_security.families._util import bullets, pick, swap
+from litecore_plugin_security.families._util import swap
 
 BAD_FILE_MODES = [0o777, 0o666, 0o755, 0o644, 0o640, 0o600, 0o700, 0o775]
 BAD_DIR_MODES = [0o777, 0o755, 0o775, 0o750, 0o700]
@@ -209,7 +210,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     intro = pick(rng, ["A release of our app arrived as /app/release.tar.gz with sloppy permissions.",
                        "Deploying /app/release.tar.gz by hand: its permissions are all over the place.",
                        "We have to install the release archive /app/release.tar.gz safely."])
-    instruction = f"{intro} Please:\n\n{bullets(rng, tasks, shuffle=False)}\n"
+    instruction = f"{intro} Please:\n\n{bullets(tasks)}\n"
 
     script = SCRIPT.replace("__LEVEL__", level)
     if level == "easy":

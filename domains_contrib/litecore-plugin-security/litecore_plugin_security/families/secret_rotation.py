@@ -9,8 +9,9 @@ import random
 import string
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_security.families._util import bullets, pick, swap
+from litecore_plugin_security.families._util import swap
 
 AWS_EXAMPLE = "AKIAIOSFODNN7EXAMPLE"
 UP = string.ascii_uppercase + string.digits
@@ -197,8 +198,8 @@ def generate(req: TaskRequest) -> TaskDraft:
         "(hex SHA-256 of the secret value, so the rotation team can match it against their inventory)",
         "Look everywhere, hidden files included",
     ]
-    instruction = (f"{intro}\n\n{bullets(rng, steps, shuffle=False)}\n\nSecret types:\n"
-                   f"{bullets(rng, types, shuffle=False)}\n")
+    instruction = (f"{intro}\n\n{bullets(steps)}\n\nSecret types:\n"
+                   f"{bullets(types)}\n")
 
     script = SCRIPT
     if level == "easy":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets, pick
 
-from litecore_plugin_security.families._util import bullets, pick
 
 ORGS = ["Acme Widgets", "Northwind Traders", "Globex", "Initech", "Umbrella Labs", "Stark Logistics", "Wayne Data"]
 UNITS = ["Platform", "Payments", "SRE", "IT Operations", "Research"]
@@ -174,7 +174,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         f"Issue {what} for `{cn}` into /app/tls/server.crt (PEM). Requirements:",
         f"Set up TLS material for `{cn}`: {what}, PEM, at /app/tls/server.crt, with",
     ])
-    instruction = f"{intro}\n\n{bullets(rng, reqs, shuffle=False)}\n\nUse openssl; it is installed.\n"
+    instruction = f"{intro}\n\n{bullets(reqs)}\n\nUse openssl; it is installed.\n"
 
     leaf_ext = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature" + \
         (",keyEncipherment" if key.startswith("rsa") else "") + f"\nextendedKeyUsage=serverAuth\nsubjectAltName={san}"

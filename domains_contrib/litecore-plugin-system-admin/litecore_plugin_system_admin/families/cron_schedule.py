@@ -6,8 +6,9 @@ import json
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_system_admin.families._util import SERVICES, USERS, bullets, one_of
+from litecore_plugin_system_admin.families._util import SERVICES, USERS, one_of
 
 #: A small cron evaluator, pasted into the hidden tests (stdlib only). Semantics follow Vixie cron:
 #: lists, ranges, steps, month/day names, 7 = Sunday, @macros, and day-of-month OR day-of-week
@@ -194,7 +195,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"Create the cron table {target} for the following recurring jobs.",
                    f"Operations handed over these scheduling requirements; turn them into {target}.")
     instruction = (f"{intro} {fmt} Commands must be exactly as given. The times are the server's local time.\n\n"
-                   + "Jobs:\n" + bullets(rng, lines) + ("\n\nAlso:\n" + bullets(rng, extra) if extra else "")
+                   + "Jobs:\n" + bullets(lines, rng) + ("\n\nAlso:\n" + bullets(extra, rng) if extra else "")
                    + "\n\nThe cron daemon is not running here; only the file is checked.\n")
 
     def render(which: str) -> str:

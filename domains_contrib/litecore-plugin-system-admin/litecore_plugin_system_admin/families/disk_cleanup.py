@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_system_admin.families._util import SERVICES, bullets, one_of
+from litecore_plugin_system_admin.families._util import SERVICES, one_of
 
 
 def script(days: int, keep: int, d: str, *, tmp_glob: str = "*.tmp", protect_keep: bool = True,
@@ -97,7 +98,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     intro = one_of(rng, "The data volume of our batch server keeps running out of space.",
                    "Disk usage on the build host is out of control.",
                    "We need an automated janitor for a shared data volume.")
-    instruction = (f"{intro} Write `/app/cleanup.sh` that applies these rules:\n\n{bullets(rng, reqs)}\n\n"
+    instruction = (f"{intro} Write `/app/cleanup.sh` that applies these rules:\n\n{bullets(reqs, rng)}\n\n"
                    "`/app/make_sample.sh DIR` builds a small example tree to experiment with.\n")
     sample = ("#!/bin/bash\n# build an example tree for trying the cleanup script\nset -e\nd=${1:?usage: make_sample.sh DIR}\n"
               "mkdir -p \"$d/cache\" \"$d/backups\" \"$d/keep\"\n"

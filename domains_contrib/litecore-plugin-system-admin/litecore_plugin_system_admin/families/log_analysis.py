@@ -9,8 +9,9 @@ import json
 import random
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_system_admin.families._util import USERS, bullets, one_of
+from litecore_plugin_system_admin.families._util import USERS, one_of
 
 YEAR = 2024
 START = datetime.datetime(YEAR, 3, 1)
@@ -153,7 +154,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     intro = one_of(rng, f"The host `{host}` is being hammered by SSH password guessing.",
                    f"Security asked for a blocklist built from the sshd logs of `{host}` in /app/logs.",
                    f"Please analyse the SSH authentication logs copied from `{host}` into /app/logs.")
-    instruction = f"{intro}\n\n{bullets(rng, reqs)}\n"
+    instruction = f"{intro}\n\n{bullets(reqs, rng)}\n"
     cidrs_py = json.dumps(allow_cidrs)
     window = ("(2024, 3, 3), (2024, 3, 5, 23, 59, 59)" if d == "hard" else "None")
     solve = f"""# Look at the log files and the shapes of the sshd lines

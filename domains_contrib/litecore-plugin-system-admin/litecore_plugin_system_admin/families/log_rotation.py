@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_system_admin.families._util import SERVICES, bullets, one_of
+from litecore_plugin_system_admin.families._util import SERVICES, one_of
 
 
 def script(size: int, keep: int, d: str, *, honor_size: bool = True, delay: bool = True, mode: bool = True) -> str:
@@ -70,7 +71,7 @@ def generate(req: TaskRequest) -> TaskDraft:
                    "We need a small, dependency-free replacement for logrotate.",
                    "Write the log rotation job for our application servers.")
     instruction = (f"{intro} Write an executable bash script `/app/rotate.sh` implementing this policy:\n\n"
-                   f"{bullets(rng, reqs, shuffle=False)}\n\nA sample directory to try it on is in `/app/sample/`.\n")
+                   f"{bullets(reqs)}\n\nA sample directory to try it on is in `/app/sample/`.\n")
     sample = {f"sample/{big}.log": "x" * (size + 10) + "\n", f"sample/{big}.log.1": "older\n",
               f"sample/{small}.log": "short\n", f"sample/{empty}.log": ""}
     good = script(size, keep, d)

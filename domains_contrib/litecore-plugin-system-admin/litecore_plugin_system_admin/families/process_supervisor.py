@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_system_admin.families._util import SERVICES, bullets, one_of
+from litecore_plugin_system_admin.families._util import SERVICES, one_of
 
 
 def script(max_restarts: int, base: float, d: str, *, off_by_one: bool = False, double: bool = True,
@@ -76,7 +77,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     intro = one_of(rng, f"The `{svc}` service crashes now and then, and there is no systemd in this container.",
                    f"We need a tiny supervisor for `{svc}`, which sometimes dies on startup.",
                    f"Write a process supervisor for the flaky `{svc}` worker.")
-    instruction = (f"{intro} Write an executable bash script `/app/supervise.sh`:\n\n{bullets(rng, reqs, shuffle=False)}\n\n"
+    instruction = (f"{intro} Write an executable bash script `/app/supervise.sh`:\n\n{bullets(reqs)}\n\n"
                    "`/app/flaky.py STATEFILE` is a fake service to try it with (it fails twice, then succeeds).\n")
     good = script(max_restarts, base, d)
     solve = f"""# Look at the fake service to know how it behaves

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
+from litecore.wording import bullets
 
-from litecore_plugin_system_admin.families._util import USERS, bullets, one_of
+from litecore_plugin_system_admin.families._util import USERS, one_of
 
 SYSTEM = (("daemon", 1, "/usr/sbin/nologin"), ("bin", 2, "/usr/sbin/nologin"), ("sys", 3, "/usr/sbin/nologin"),
           ("www-data", 33, "/usr/sbin/nologin"), ("backup", 34, "/usr/sbin/nologin"), ("nobody", 65534, "/usr/sbin/nologin"),
@@ -150,8 +151,8 @@ def generate(req: TaskRequest) -> TaskDraft:
     intro = one_of(rng, "A copy of a server's account database is in /app/etc (the server itself is offline).",
                    "Before the compliance review we need an account audit of the host whose /etc was copied to /app/etc.",
                    "Audit the user accounts of the machine snapshot in /app/etc.")
-    instruction = f"{intro}\n\n{bullets(rng, reqs, shuffle=False)}\n"
-    ref = (REFERENCE.replace("ADMIN_GROUPS", repr(set(admin_groups)))
+    instruction = f"{intro}\n\n{bullets(reqs)}\n"
+    ref = (REFERENCE.replace("ADMIN_GROUPS", repr(sorted(set(admin_groups))))
            .replace("PRIMARY", repr(d != "easy")).replace("SUDOERS", repr(d == "hard")).replace("LOCK", repr(lock)))
     solve = f"""# Look at the account files and the policy
 cd /app && ls -R etc && cat etc/group etc/sudoers approved_admins.txt && head -5 etc/passwd etc/shadow

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_version_control.common import PROJECTS, ident, people, pick
+from litecore.wording import pick
+from litecore_plugin_version_control.common import PROJECTS, ident, people
 from litecore_plugin_version_control.gitrepo import Repo, default_mode, tree_sha
 
 BUGS = ("off-by-one in pagination", "crash on empty input", "timezone drift", "leaked file handle",

@@ -16,7 +16,8 @@ from typing import Any
 import attrs
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people, pick
+from litecore.wording import pick
+from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people
 from litecore_plugin_version_control.gitrepo import Repo, default_mode, tree_sha
 
 

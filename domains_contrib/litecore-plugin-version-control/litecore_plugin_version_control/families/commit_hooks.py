@@ -13,7 +13,8 @@ import random
 from typing import Any
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people, pick
+from litecore.wording import pick
+from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people
 from litecore_plugin_version_control.gitrepo import Repo
 
 MARKERS = ("DO NOT COMMIT", "NOCOMMIT", "FIXME-BEFORE-MERGE", "XXX-REMOVE-ME", "DEBUG-ONLY")

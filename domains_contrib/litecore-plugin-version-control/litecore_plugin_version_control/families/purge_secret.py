@@ -14,7 +14,8 @@ import random
 import string
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people, pick
+from litecore.wording import pick
+from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people
 from litecore_plugin_version_control.gitrepo import Repo, Snapshot, tree_sha
 
 

@@ -9,7 +9,8 @@ branch has a similar name, and a dropped stash (no reflog at all) must be found 
 from __future__ import annotations
 
 from litecore.records import TaskDraft, TaskFamily, TaskRequest
-from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people, pick
+from litecore.wording import pick
+from litecore_plugin_version_control.common import PROJECTS, filler_subject, ident, people
 from litecore_plugin_version_control.gitrepo import Repo
 
 
