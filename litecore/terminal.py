@@ -112,6 +112,9 @@ class TmuxTerminal:
                 "  local rc=$?",
                 "  if ! read -t 0 2>/dev/null; then",
                 "    __lc_n=$((__lc_n+1))",
+                # the prompt about to be drawn (its last line), so a capture can wait until it shows
+                "    local p=\"${PS1@P}\"",
+                f"    printf '%s' \"${{p##*$'\\n'}}\" > {d}/prompt",
                 f"    printf '%s %s\\n' \"$__lc_n\" \"$rc\" > {d}/state",
                 "    printf '%s\\n' \"$__lc_n\" >&9",
                 "  fi",
@@ -195,9 +198,19 @@ class TmuxTerminal:
                 typing,
                 self._waiting(wait_s),
                 f"read -r n1 rc1 < {d}/state",
-                # the prompt is drawn just after PROMPT_COMMAND ran: give it a moment to appear
-                f"for i in 1 2 3 4 5 6 7 8; do set -- $({t} display -p -t lc '#{{history_size}} #{{cursor_x}}'); "
-                f'now=$1; [ "$w" != 0 ] || [ "${{2:-1}}" != 0 ] && break; sleep 0.005; done',
+                # the prompt is drawn just after PROMPT_COMMAND ran: wait (up to 1 s) until the
+                # cursor's line ends with it, so what is captured never depends on timing
+                f"IFS= read -r pr < {d}/prompt 2>/dev/null; pr=\"${{pr%\"${{pr##*[![:space:]]}}\"}}\"",
+                # a prompt with escapes (colours) never matches the captured text: do not wait for it
+                "case \"$pr\" in *$'\\001'*|*$'\\e'*) pr= ;; esac",
+                "for i in $(seq 200); do",
+                f"  mapfile -t L < <({t} display -p -t lc '#{{history_size}} #{{cursor_y}}' \\; capture-pane -p -t lc)",
+                '  set -- ${L[0]}; now=$1',
+                '  [ "$w" != 0 ] || [ -z "$pr" ] && break',
+                '  line="${L[$(( ${2:-0} + 1 ))]}"; line="${line%"${line##*[![:space:]]}"}"',
+                '  case "$line" in *"$pr") break ;; esac',
+                "  sleep 0.005",
+                "done",
                 "set -- $pos; start=$(( $1 + $2 - now ))",
                 "[ $start -lt -$now ] && start=-$now",
                 f"printf '%s %s %s\\n{_SEP}' \"$w\" \"${{n1:-0}}\" \"${{rc1:-}}\"",

@@ -27,6 +27,17 @@ def test_returns_as_soon_as_a_short_command_finishes(term: TmuxTerminal) -> None
     assert "sleep 0.2" in out and out.rstrip().endswith(("$", "#"))
 
 
+def test_the_observation_ends_with_the_new_prompt_whatever_the_timing(term: TmuxTerminal) -> None:
+    """Output with and without a final newline, a changed prompt, a cd: each observation ends with
+    the prompt the shell drew next (the capture waits for it), so the same commands give the same text."""
+    for keys, prompt in [("printf '}'\n", "}root@sandbox:/app#"), ("echo done\n", "done\nroot@sandbox:/app#"),
+                         ("cd /tmp\n", "root@sandbox:/tmp#"), ("PS1='ready> '\n", "ready>"),
+                         ("printf 'x'\n", "xready>")]:
+        for _ in range(5):
+            out, res = term.send(keys, 5.0, 30.0)
+            assert res.exit_code == 0 and out.rstrip().endswith(prompt), (keys, out)
+
+
 def test_long_command_returns_after_the_duration_and_keeps_running(term: TmuxTerminal) -> None:
     t0 = time.monotonic()
     out, res = term.send("sleep 10\n", 0.5, 100.0)
