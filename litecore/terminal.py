@@ -204,10 +204,12 @@ class TmuxTerminal:
                 # a prompt with escapes (colours) never matches the captured text: do not wait for it
                 "case \"$pr\" in *$'\\001'*|*$'\\e'*) pr= ;; esac",
                 "for i in $(seq 200); do",
-                f"  mapfile -t L < <({t} display -p -t lc '#{{history_size}} #{{cursor_y}}' \\; capture-pane -p -t lc)",
-                '  set -- ${L[0]}; now=$1',
+                # the prompt sits on the last non-blank line of the pane (wrapped lines joined)
+                f"  mapfile -t L < <({t} display -p -t lc '#{{history_size}}' \\; capture-pane -p -J -t lc)",
+                '  now=${L[0]}',
                 '  [ "$w" != 0 ] || [ -z "$pr" ] && break',
-                '  line="${L[$(( ${2:-0} + 1 ))]}"; line="${line%"${line##*[![:space:]]}"}"',
+                '  line=; for ((j = ${#L[@]} - 1; j > 0; j--)); do [ -n "${L[j]//[[:space:]]/}" ] && { line=${L[j]}; break; }; done',
+                '  line="${line%"${line##*[![:space:]]}"}"',
                 '  case "$line" in *"$pr") break ;; esac',
                 "  sleep 0.005",
                 "done",

@@ -32,10 +32,12 @@ def test_the_observation_ends_with_the_new_prompt_whatever_the_timing(term: Tmux
     the prompt the shell drew next (the capture waits for it), so the same commands give the same text."""
     for keys, prompt in [("printf '}'\n", "}root@sandbox:/app#"), ("echo done\n", "done\nroot@sandbox:/app#"),
                          ("cd /tmp\n", "root@sandbox:/tmp#"), ("PS1='ready> '\n", "ready>"),
-                         ("printf 'x'\n", "xready>")]:
+                         ("printf 'x'\n", "xready>"), ("printf '%0158d' 0\n", "0ready>")]:  # wraps
         for _ in range(5):
+            t0 = time.monotonic()
             out, res = term.send(keys, 5.0, 30.0)
             assert res.exit_code == 0 and out.rstrip().endswith(prompt), (keys, out)
+            assert time.monotonic() - t0 < 1.0  # the prompt was recognised, not waited out
 
 
 def test_long_command_returns_after_the_duration_and_keeps_running(term: TmuxTerminal) -> None:
