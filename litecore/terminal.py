@@ -198,7 +198,7 @@ class TmuxTerminal:
                 typing,
                 self._waiting(wait_s),
                 f"read -r n1 rc1 < {d}/state",
-                # the prompt is drawn just after PROMPT_COMMAND ran: wait (up to 1 s) until the
+                # the prompt is drawn just after PROMPT_COMMAND ran: wait (up to about 2 s) until the
                 # cursor's line ends with it, so what is captured never depends on timing
                 f"IFS= read -r pr < {d}/prompt 2>/dev/null; pr=\"${{pr%\"${{pr##*[![:space:]]}}\"}}\"",
                 # a prompt with escapes (colours) never matches the captured text: do not wait for it
