@@ -142,10 +142,11 @@ def plan_tasks(
 
 def verifier_files() -> dict[str, str]:
     """The standard verifier: tests/test.sh and the reward-writing conftest.py."""
-    data = resources.files("litecore") / "data"
+    from litecore.verify import standard_test_sh
+
     return {
-        "tests/test.sh": (data / "test.sh").read_text(),
-        "tests/conftest.py": (data / "conftest.py").read_text(),
+        "tests/test.sh": standard_test_sh(),
+        "tests/conftest.py": (resources.files("litecore") / "data" / "conftest.py").read_text(),
     }
 
 

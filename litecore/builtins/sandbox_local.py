@@ -21,15 +21,17 @@ import fcntl
 import json
 import os
 import re
+import resource
 import secrets
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 import attrs
@@ -64,6 +66,10 @@ HOST_COMPATIBLE_IMAGES = (
 IGNORED_INSTRUCTIONS = {"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "ARG", "SHELL", "STOPSIGNAL",
                         "HEALTHCHECK", "VOLUME", "MAINTAINER"}
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: The environment every sandbox process starts from (the task's ENV comes on top).
+BASE_ENV = {"PATH": SANDBOX_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm", "PYTHONDONTWRITEBYTECODE": "1"}
+#: Folders the sandbox shares with the host, read-only (``/bin``, ``/sbin``, ``/lib*`` link into ``/usr``).
+HOST_SHARED_DIRS = ("/usr", "/etc", "/var", "/bin", "/sbin", "/lib", "/lib64")
 INSTALL_HINT = "apt-get install -y bubblewrap"
 
 CONTROL_LOOP = r"""
@@ -99,6 +105,10 @@ class LocalConfig:
     #: address-space limit), processes through the cgroup's pids limit (else RLIMIT_NPROC), the
     #: sandbox's writable folders through a storage watchdog plus a per-file size limit.
     limits: bool = True
+    #: Run litecore's standard verifier (``tests/test.sh`` as generated) from a pytest fork server that
+    #: joins the sandbox, instead of starting pytest afresh each time: same tests, same sandbox, about
+    #: 0.13 s less CPU per verification. ``false``: always ``bash /tests/test.sh``.
+    prewarmed_pytest: bool = True
     memory_mb: int = 2048
     storage_mb: int = 4096
     pids: int = 1024
@@ -394,9 +404,7 @@ class _Namespace:
                 args += ["--cap-add", cap]
         if network:
             args += ["--share-net"]
-        base_env = {"PATH": SANDBOX_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "xterm",
-                    "PYTHONDONTWRITEBYTECODE": "1"}
-        for k, v in {**base_env, **env}.items():
+        for k, v in {**BASE_ENV, **env}.items():
             args += ["--setenv", k, v]
         args += ["bash", "--noprofile", "--norc", "-c", (limits.ulimits() if limits else "") + CONTROL_LOOP]
 
@@ -473,6 +481,15 @@ class _Namespace:
                 elif self.proc.poll() is not None:
                     break
         return self._init_pid
+
+    def shell_pid(self) -> int | None:
+        """Host PID of the control loop's shell, the parent of every command (once it has answered)."""
+        pid = self.init_pid()
+        try:
+            children = psutil.Process(pid).children() if pid is not None else []
+        except psutil.NoSuchProcess:
+            return None
+        return children[0].pid if len(children) == 1 else None
 
     def kill_processes(self) -> None:
         """Kill the namespace from another thread (a limit was hit); its owner notices and restarts it."""
@@ -762,6 +779,20 @@ class LocalSession(Session):
         # (at verification or stop), as on a real terminal whose jobs outlive the shell.
 
 
+#: Every resource limit a process has (copied from the sandbox's shell to the pytest server's child).
+RLIMITS = tuple(name for name in dir(resource) if name.startswith("RLIMIT_") and name != "RLIMIT_INFINITY")
+
+
+def _capabilities(host_pid: int) -> dict[str, int] | None:
+    """A process's capability sets (``CapBnd``... of /proc/PID/status), to give another process the same."""
+    try:
+        with open(f"/proc/{host_pid}/status") as fh:
+            caps = {k: int(v, 16) for k, _, v in (ln.partition(":\t") for ln in fh) if k.startswith("Cap")}
+    except (OSError, ValueError):
+        return None
+    return caps if len(caps) == 5 else None
+
+
 def _ns_pid(host_pid: int) -> int | None:
     """The PID a process has inside its (innermost) PID namespace."""
     try:
@@ -781,6 +812,50 @@ def _q(v: str) -> str:
     import shlex
 
     return shlex.quote(v)
+
+
+class _PytestServer:
+    """One pytest fork server (``pytest_server.py``) run by one interpreter, for every sandbox."""
+
+    START_TIMEOUT_S = 60.0
+
+    def __init__(self, python: str) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="litecore-pytest-"))
+        self.socket = self.dir / "server.sock"
+        source = (Path(__file__).parent / "pytest_server.py").read_text()
+        # stdin stays open while this process lives: the server exits when it reads EOF
+        self.proc = subprocess.Popen([python, "-I", "-c", source, str(self.socket)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/")
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.START_TIMEOUT_S)
+        self.ok = bool(ready) and self.proc.stdout.readline().strip() == b"ready"
+        if not self.ok:  # e.g. no pytest for this interpreter: verifications take the standard path
+            self.close()
+
+    def run(self, request: dict, timeout: float) -> dict | None:
+        """Send one run; its reply, or None if the server is gone."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(timeout + 60.0)
+                conn.connect(str(self.socket))
+                conn.sendall(json.dumps(request).encode() + b"\n")
+                with conn.makefile("rb") as fh:
+                    line = fh.readline()
+            return json.loads(line) if line else None
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class LocalSandbox(Sandbox):
@@ -894,6 +969,71 @@ class LocalSandbox(Sandbox):
         return ExecResult(exit_code=None if timed_out else code, output=text, timed_out=timed_out,
                           duration_s=elapsed, truncated=truncated)
 
+    def run_pytest(self, args: Sequence[str], *, cwd: str, env: Mapping[str, str], log: str,
+                   timeout: float) -> ExecResult | None:
+        """Fork the test process from the backend's pytest server into this sandbox (see pytest_server.py)."""
+        start = time.monotonic()
+        if self._stopped or not self.config.prewarmed_pytest:
+            return None
+        full_env = {**BASE_ENV, **self.env, **env}
+        python = self._sandbox_python(full_env["PATH"])
+        server = self._backend._pytest_server(python) if python else None
+        if server is None:
+            return None
+        # a command's answer means bwrap has finished setting the sandbox up; its commands' parent
+        # (the control loop's shell) is then the process to copy: namespaces, capabilities
+        if not self.exec("true", timeout=60).ok:
+            return None
+        ns_pid = self._ns.shell_pid()
+        caps = _capabilities(ns_pid) if ns_pid is not None else None
+        if caps is None:
+            return None
+        try:
+            rlimits = {name: resource.prlimit(ns_pid, getattr(resource, name)) for name in RLIMITS}
+        except OSError:
+            return None
+        request = {
+            "ns_pid": ns_pid,
+            "cgroups": [str(c / "cgroup.procs") for c in self.limits.cgroups] if self.limits else [],
+            "rlimits": rlimits,
+            "caps": caps,
+            "env": full_env,
+            "cwd": cwd,
+            "args": list(args),
+            "log": log,
+            "timeout": float(timeout),
+        }
+        reply = server.run(request, timeout)
+        if reply is None or not reply.get("started"):
+            return None  # nothing ran: the caller runs the standard command instead
+        text, truncated = _decode_clipped(self.read_file(log, limit=self.config.max_output_bytes + 1) or b"",
+                                          self.config.max_output_bytes)
+        return ExecResult(exit_code=reply.get("exit"), output=text, timed_out=bool(reply.get("timed_out")),
+                          duration_s=time.monotonic() - start, truncated=truncated, error=reply.get("error"))
+
+    def _sandbox_python(self, path_var: str) -> str | None:
+        """The host file the sandbox's ``python3`` is, if it is one of the host's shared folders.
+
+        Walks ``PATH`` as the sandbox's shell would; a ``python3`` in one of the sandbox's own
+        folders (an image's venv, or one the agent made) is not the host's: None.
+        """
+        for d in path_var.split(":"):
+            p = PurePosixPath(d)
+            if not p.is_absolute():
+                return None
+            if any(p == PurePosixPath(s) or PurePosixPath(s) in p.parents for s in HOST_SHARED_DIRS):
+                candidate = Path(d) / "python3"
+                if candidate.is_file() and os.access(candidate, os.X_OK):
+                    return os.path.realpath(candidate)
+                continue
+            try:
+                private = _host_path(self.fs, d)
+            except PermissionError:
+                continue  # not a folder the sandbox has
+            if os.path.lexists(private / "python3"):
+                return None
+        return None
+
     def session(self) -> Session:
         sid = f"s{len(self._sessions) + 1}g{self._generation}"
         s = LocalSession(self, sid, self._workdir)
@@ -968,10 +1108,25 @@ class LocalBackend(SandboxBackend):
         self._prepared: dict[str, PreparedEnv] = {}
         self._lock = threading.Lock()
         self._watch = _StorageWatch()
+        self._pytest_servers: dict[str, _PytestServer | None] = {}
+        self._servers_lock = threading.Lock()
         _require_bwrap()
 
     def close(self) -> None:
         self._watch.close()
+        with self._servers_lock:
+            servers, self._pytest_servers = self._pytest_servers, {}
+        for server in servers.values():
+            if server is not None:
+                server.close()
+
+    def _pytest_server(self, python: str) -> _PytestServer | None:
+        """The pytest server for ``python``, started on first use (None if it cannot run one)."""
+        with self._servers_lock:
+            if python not in self._pytest_servers:
+                server = _PytestServer(python)
+                self._pytest_servers[python] = server if server.ok else None
+            return self._pytest_servers[python]
 
     def prepare(self, task: Task) -> PreparedEnv:
         self._check_tools(task)
