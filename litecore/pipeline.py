@@ -612,6 +612,12 @@ class _WatchedSandbox:
             self._failures.append(res.error)
         return res
 
+    def run_pytest(self, args: Sequence[str], **kwargs: Any) -> ExecResult | None:
+        res = self._inner.run_pytest(args, **kwargs)
+        if res is not None and res.error:
+            self._failures.append(res.error)
+        return res
+
     def session(self) -> _WatchedSession:
         return _WatchedSession(self._inner.session(), self._failures)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
 
 from litecore.builtins.sandbox_local import LocalBackend, LocalConfig
 from litecore.testing import make_task
-from litecore.verify import HarborVerifier, run_solution
+from litecore.verify import HarborVerifier, run_solution, standard_pytest_args
 
 #: A hidden test that records what its process is: identity, limits, namespaces, environment.
 FACTS_TEST = r'''
@@ -112,3 +113,16 @@ def test_a_python3_of_the_sandboxs_own_folders_is_not_the_hosts(tmp_path, local_
         assert sb._sandbox_python("/opt/venv/bin:/usr/bin") is None
         assert sb._sandbox_python("/opt/other/bin:/usr/bin") == host_python
         assert sb._sandbox_python("bin:/usr/bin") is None
+
+
+def test_a_sandbox_killed_under_the_tests_is_an_infrastructure_error(tmp_path, local_backend):
+    task = make_task(tmp_path, tests="import time\n\ndef test_slow():\n    time.sleep(30)\n")
+    with local_backend.open(task) as sb:
+        sb.upload(task.tests_dir, "/tests")
+        killer = threading.Timer(1.0, lambda: sb._ns.kill_processes())
+        killer.start()
+        result = sb.run_pytest(standard_pytest_args(), cwd="/tests", env={}, log="/logs/verifier/pytest.log",
+                               timeout=60)
+        killer.join()
+        assert result is not None and result.exit_code is None and "sandbox died" in result.error
+        assert sb.exec("echo alive", timeout=10).output.strip() == "alive"  # a fresh namespace took over

@@ -783,6 +783,20 @@ class LocalSession(Session):
 RLIMITS = tuple(name for name in dir(resource) if name.startswith("RLIMIT_") and name != "RLIMIT_INFINITY")
 
 
+def _dies_within(pid: int, seconds: float) -> bool:
+    """Whether process ``pid`` is gone (or a zombie) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+
+
 def _capabilities(host_pid: int) -> dict[str, int] | None:
     """A process's capability sets (``CapBnd``... of /proc/PID/status), to give another process the same."""
     try:
@@ -1008,8 +1022,16 @@ class LocalSandbox(Sandbox):
             return None  # nothing ran: the caller runs the standard command instead
         text, truncated = _decode_clipped(self.read_file(log, limit=self.config.max_output_bytes + 1) or b"",
                                           self.config.max_output_bytes)
-        return ExecResult(exit_code=reply.get("exit"), output=text, timed_out=bool(reply.get("timed_out")),
-                          duration_s=time.monotonic() - start, truncated=truncated, error=reply.get("error"))
+        error = reply.get("error")
+        exit_code = reply.get("exit")
+        if exit_code is not None and exit_code < 0 and _dies_within(ns_pid, 0.5):
+            # the whole sandbox was killed under the tests (from outside, or at a limit), as an
+            # exec's control loop that stops answering: say so, and start a fresh namespace
+            self._ns.kill()
+            self._start_namespace()
+            exit_code, error = None, f"the sandbox died while the tests ran; restarted{self._limit_note()}"
+        return ExecResult(exit_code=exit_code, output=text, timed_out=bool(reply.get("timed_out")),
+                          duration_s=time.monotonic() - start, truncated=truncated, error=error)
 
     def _sandbox_python(self, path_var: str) -> str | None:
         """The host file the sandbox's ``python3`` is, if it is one of the host's shared folders.
