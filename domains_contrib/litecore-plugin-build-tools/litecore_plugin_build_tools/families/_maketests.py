@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 TEST_HELPERS = r'''
+import contextlib
 import os
 import pathlib
 import shutil
@@ -30,6 +31,20 @@ def age_tree(root, when):
     for dirpath, _dirs, files in os.walk(root):
         for f in files:
             os.utime(os.path.join(dirpath, f), (when, when), follow_symlinks=False)
+
+
+@contextlib.contextmanager
+def scratch(proj):
+    """A throwaway copy of a built tree, at the very path it was built in (dependency files a build
+    wrote may name absolute paths); the original comes back afterwards."""
+    keep = proj.with_name(proj.name + ".pristine")
+    proj.rename(keep)
+    shutil.copytree(keep, proj, symlinks=True)
+    try:
+        yield proj
+    finally:
+        shutil.rmtree(proj, ignore_errors=True)
+        keep.rename(proj)
 
 
 def mtimes(root, suffix):

@@ -102,13 +102,8 @@ cat > /app/CMakeLists.txt <<'CM'
 {good.rstrip()}
 CM
 
-# Configure, build and try it (with the option on as well)
-rm -rf /tmp/b1 /tmp/b2 && cmake -S /app -B /tmp/b1 >/dev/null && cmake --build /tmp/b1 && /tmp/b1/{n}-cli {' '.join(map(str, inputs))} && cmake -S /app -B /tmp/b2 -D{opt}=ON >/dev/null && cmake --build /tmp/b2 && /tmp/b2/{n}-cli {inputs[0]}
-"""
-    if d != "easy":
-        solve += f"""
-# Run the tests and a trial install
-cd /tmp/b1 && ctest --output-on-failure && cmake --install /tmp/b1 --prefix /tmp/inst && find /tmp/inst -type f
+# Configure once with the option on: CMake accepts the file and knows the option
+rm -rf /tmp/b1 && cmake -S /app -B /tmp/b1 -D{opt}=ON >/dev/null && grep "^{opt}:" /tmp/b1/CMakeCache.txt
 """
     wrong = f"cat > /app/CMakeLists.txt <<'CM'\n{bad.rstrip()}\nCM\n"
     tests = f"""import os
@@ -132,7 +127,9 @@ def build(tmp, *defs):
     if not src.exists():
         shutil.copytree(APP, src, ignore=shutil.ignore_patterns("build", "CMakeCache.txt", "CMakeFiles"))
     bdir = tmp / ("build" + "".join(defs).replace("=", "_"))
-    r = subprocess.run(["cmake", "-S", str(src), "-B", str(bdir), *[f"-D{{d}}" for d in defs]],
+    # progress messages off: they cost a cmake process per rule and change nothing that is built
+    r = subprocess.run(["cmake", "-S", str(src), "-B", str(bdir), "-DCMAKE_RULE_MESSAGES=OFF",
+                        *[f"-D{{d}}" for d in defs]],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-1500:] + r.stderr[-1500:]
     r = subprocess.run(["cmake", "--build", str(bdir)], capture_output=True, text=True, timeout=120)

@@ -179,6 +179,8 @@ make -C /app clean
     tests = TEST_HELPERS + f"""
 import time
 
+import pytest
+
 PROG = {prog!r}
 TABLE = {f"data/{t}.tsv"!r}
 GEN_FILES = {json.dumps([f"build/gen/{t}_table.c", f"build/gen/{t}_table.h"])}
@@ -196,49 +198,57 @@ def run_prog(proj):
     return subprocess.run([str(proj / "bin" / PROG)], capture_output=True, text=True, timeout=20).stdout
 
 
-def test_build_output(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    assert run_prog(proj) == EXPECTED
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    # one serial build of a clean copy, shared by the tests below (edits go to a scratch copy)
+    proj = fresh(tmp_path_factory.mktemp("built"))
+    return proj, make(proj, check=False)
 
 
-def test_generated_files_location(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
+def built_ok(built):
+    proj, r = built
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return proj
+
+
+def test_build_output(built):
+    assert run_prog(built_ok(built)) == EXPECTED
+
+
+def test_generated_files_location(built):
+    proj = built_ok(built)
     for g in GEN_FILES:
         assert (proj / g).is_file(), g
     assert sorted(p.name for p in (proj / "src").iterdir()) == ["main.c"]
 
 
-def test_table_edit_regenerates(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    age_tree(proj, time.time() - 100)
-    with open(proj / TABLE, "a") as fh:
-        fh.write(ADDED_ROW)
-    make(proj)
-    assert run_prog(proj) == EXPECTED_ADDED
+def test_table_edit_regenerates(built):
+    with scratch(built_ok(built)) as proj:
+        age_tree(proj, time.time() - 100)
+        with open(proj / TABLE, "a") as fh:
+            fh.write(ADDED_ROW)
+        make(proj)
+        assert run_prog(proj) == EXPECTED_ADDED
 
 
-def test_clean(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    make(proj, "clean")
-    assert not (proj / "build").exists() and not (proj / "bin").exists()
+def test_clean(built):
+    with scratch(built_ok(built)) as proj:
+        make(proj, "clean")
+        assert not (proj / "build").exists() and not (proj / "bin").exists()
 """
     if d != "easy":
         tests += """
 
-def test_parallel_and_serial_from_scratch(tmp_path):
-    for args in (["-j4"], []):
-        proj = fresh(tmp_path / ("p" + "".join(args)))
-        make(proj, *args)
-        assert run_prog(proj) == EXPECTED
-
-
-def test_up_to_date_is_noop(tmp_path):
+def test_parallel_and_serial_from_scratch(built, tmp_path):
     proj = fresh(tmp_path)
-    make(proj)
+    make(proj, "-j4")
+    assert run_prog(proj) == EXPECTED
+    assert run_prog(built_ok(built)) == EXPECTED
+
+
+def test_up_to_date_is_noop(built):
+    # in place: only mtimes change and the tree stays fully built
+    proj = built_ok(built)
     age_tree(proj, time.time() - 100)
     before = {**mtimes(proj, ".o"), **mtimes(proj, ".c"), **mtimes(proj, ".h")}
     make(proj)
@@ -247,14 +257,13 @@ def test_up_to_date_is_noop(tmp_path):
     if d == "hard":
         tests += """
 
-def test_generator_edit_regenerates(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    age_tree(proj, time.time() - 100)
-    gen = proj / "tools/gentable.py"
-    gen.write_text(gen.read_text().replace(SALT_FROM, SALT_TO))
-    make(proj)
-    assert run_prog(proj) == EXPECTED_SALT
+def test_generator_edit_regenerates(built):
+    with scratch(built_ok(built)) as proj:
+        age_tree(proj, time.time() - 100)
+        gen = proj / "tools/gentable.py"
+        gen.write_text(gen.read_text().replace(SALT_FROM, SALT_TO))
+        make(proj)
+        assert run_prog(proj) == EXPECTED_SALT
 
 
 def test_table_override(tmp_path):

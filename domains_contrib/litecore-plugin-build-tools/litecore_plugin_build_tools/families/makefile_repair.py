@@ -117,6 +117,8 @@ make -C /app clean && make -C /app -j4 && /app/bin/{prog} | head -3 && make -C /
     tests = TEST_HELPERS + f"""
 import time
 
+import pytest
+
 PROG = {prog!r}
 EXPECTED = {json.dumps(proj.expected_output())}
 EXPECTED_AFTER_EDIT = {json.dumps(proj2.expected_output())}
@@ -137,34 +139,43 @@ def test_sources_untouched():
         assert (APP / rel).read_text() == text, rel
 
 
-def test_parallel_build_from_scratch(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj, "-j4")
-    assert run_prog(proj) == EXPECTED
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    # one parallel build of a clean copy, shared by the tests below (edits go to a scratch copy)
+    proj = fresh(tmp_path_factory.mktemp("built"))
+    return proj, make(proj, "-j4", check=False)
 
 
-def test_clean(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    make(proj, "clean")
-    assert not (proj / "build").exists() and not (proj / "bin").exists()
+def built_ok(built):
+    proj, r = built
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return proj
 
 
-def test_source_edit_relinks(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    age_tree(proj, time.time() - 100)
-    src = proj / EDIT_FILE
-    text = src.read_text()
-    assert EDIT_FROM in text
-    src.write_text(text.replace(EDIT_FROM, EDIT_TO))
-    make(proj)
-    assert run_prog(proj) == EXPECTED_AFTER_EDIT
+def test_parallel_build_from_scratch(built):
+    assert run_prog(built_ok(built)) == EXPECTED
 
 
-def test_header_edit_rebuilds_dependents(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
+def test_clean(built):
+    with scratch(built_ok(built)) as proj:
+        make(proj, "clean")
+        assert not (proj / "build").exists() and not (proj / "bin").exists()
+
+
+def test_source_edit_relinks(built):
+    with scratch(built_ok(built)) as proj:
+        age_tree(proj, time.time() - 100)
+        src = proj / EDIT_FILE
+        text = src.read_text()
+        assert EDIT_FROM in text
+        src.write_text(text.replace(EDIT_FROM, EDIT_TO))
+        make(proj)
+        assert run_prog(proj) == EXPECTED_AFTER_EDIT
+
+
+def test_header_edit_rebuilds_dependents(built):
+    # in place: only mtimes change and the tree stays fully built
+    proj = built_ok(built)
     now = time.time()
     age_tree(proj, now - 100)
     before = mtimes(proj, ".o")

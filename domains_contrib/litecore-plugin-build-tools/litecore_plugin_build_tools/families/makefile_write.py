@@ -104,6 +104,8 @@ make -C /app clean
     tests = TEST_HELPERS + f"""
 import time
 
+import pytest
+
 PROG = {prog!r}
 EXPECTED = {json.dumps(proj.expected_output())}
 OBJECTS = {json.dumps(objects)}
@@ -112,42 +114,49 @@ REBUILT = {json.dumps(rebuilt)}
 PREFIX = {prefix!r}
 
 
-def test_build_and_output(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    # one clean build, shared by the tests that only read it or run make again on it
+    proj = fresh(tmp_path_factory.mktemp("built"))
+    return proj, make(proj, check=False)
+
+
+def built_ok(built):
+    proj, r = built
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return proj
+
+
+def test_build_and_output(built):
+    proj = built_ok(built)
     out = subprocess.run([str(proj / "bin" / PROG)], capture_output=True, text=True, timeout=20)
     assert out.returncode == 0
     assert out.stdout == EXPECTED
 
 
-def test_one_object_per_source(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    assert sorted(p.name for p in (proj / "build").glob("*.o")) == OBJECTS
+def test_one_object_per_source(built):
+    assert sorted(p.name for p in (built_ok(built) / "build").glob("*.o")) == OBJECTS
 
 
-def test_clean_removes_outputs(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
-    make(proj, "clean")
-    assert not (proj / "bin" / PROG).exists()
-    assert not list(proj.rglob("*.o"))
+def test_clean_removes_outputs(built):
+    with scratch(built_ok(built)) as proj:
+        make(proj, "clean")
+        assert not (proj / "bin" / PROG).exists()
+        assert not list(proj.rglob("*.o"))
 """
     if d != "easy":
         tests += """
 
-def test_second_make_is_noop(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
+def test_second_make_is_noop(built):
+    proj = built_ok(built)
     age_tree(proj, time.time() - 100)
     before = mtimes(proj, ".o")
     make(proj)
     assert mtimes(proj, ".o") == before
 
 
-def test_header_change_rebuilds_exactly_dependents(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
+def test_header_change_rebuilds_exactly_dependents(built):
+    proj = built_ok(built)
     now = time.time()
     age_tree(proj, now - 100)
     before = mtimes(proj, ".o")
@@ -158,18 +167,18 @@ def test_header_change_rebuilds_exactly_dependents(tmp_path):
     assert changed == REBUILT
 
 
-def test_check_target_compares_output(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj, "check")
-    (proj / "expected_output.txt").write_text(EXPECTED.replace(" = ", " == ", 1))
-    assert make(proj, "check", check=False).returncode != 0
+def test_check_target_compares_output(built):
+    with scratch(built_ok(built)) as proj:
+        (proj / "bin" / PROG).unlink()  # so `make check` has to build the program again
+        make(proj, "check")
+        (proj / "expected_output.txt").write_text(EXPECTED.replace(" = ", " == ", 1))
+        assert make(proj, "check", check=False).returncode != 0
 """
     if d == "hard":
         tests += """
 
-def test_install_prefix_and_destdir(tmp_path):
-    proj = fresh(tmp_path)
-    make(proj)
+def test_install_prefix_and_destdir(built, tmp_path):
+    proj = built_ok(built)
     stage = tmp_path / "stage"
     make(proj, "install", f"DESTDIR={stage}", f"PREFIX={PREFIX}")
     exe = stage / PREFIX.lstrip("/") / "bin" / PROG
