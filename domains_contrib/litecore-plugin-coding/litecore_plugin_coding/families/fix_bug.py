@@ -205,8 +205,8 @@ def generate(req: TaskRequest) -> TaskDraft:
         body += (" The visible tests are not complete: at least one buggy function has no test at all, so "
                  "check every function in the package against its docstring.")
     instruction = intro + "\n\n" + body + "\n"
-    solve = f"""# Run the tests and look at the package
-cd /app && python3 -m pytest -q 2>&1 | tail -20; ls {pkg} tests
+    solve = f"""# Look at the package and its tests
+cd /app && ls {pkg} tests && cat tests/*.py
 
 # Read every module: the docstrings are the spec
 cd /app && for f in {pkg}/*.py; do echo "== $f"; cat "$f"; done
@@ -228,8 +228,9 @@ cd /app && python3 -m pytest -q 2>&1 | tail -3
     else:
         wrong = solve.replace(json.dumps(fixes), json.dumps(fixes[:-1]))
     tests = f"""import json
-import subprocess
 import sys
+
+import pytest
 
 sys.path.insert(0, "/app")
 HIDDEN = {py_literal(hidden)}
@@ -246,10 +247,17 @@ def check(module, func):
     tests += """
 
 def test_visible_suite_passes():
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "/app/tests"],
-                       cwd="/app", capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stdout[-1000:]
-    assert " passed" in r.stdout
+    # run in this process (pytest is already imported); importlib mode keeps /app's modules apart from ours
+    class Passed:
+        n = 0
+
+        def pytest_runtest_logreport(self, report):
+            if report.when == "call" and report.passed:
+                Passed.n += 1
+
+    code = pytest.main(["-q", "-p", "no:cacheprovider", "--import-mode=importlib", "--rootdir=/app", "/app/tests"],
+                       plugins=[Passed()])
+    assert int(code) == 0 and Passed.n > 0, (int(code), Passed.n)
 """
     return TaskDraft(instruction=instruction, app_files=files, solve=solve, wrong_solve=wrong, tests=tests,
                      tags=("python", "debugging", "pytest"), requires=("python3",))

@@ -233,22 +233,71 @@ for f in /app/examples/*.txt; do echo "== $f -> $(cat ${{f%.txt}}.expected)"; ca
 for f in /app/examples/*.txt; do got=$(python3 /app/judge.py "$f"); want=$(cat ${{f%.txt}}.expected); echo "$f $got $want"; done
 """
     wrong = judge_py.replace("((0, 1), (1, 0), (1, 1), (1, -1))", "((0, 1), (1, 0), (1, 1))")
-    tests = f"""import pathlib
+    tests = f"""import json
+import pathlib
 import subprocess
 import tempfile
 
 CASES = {hidden!r}
+# One interpreter compiles /app/judge.py once and forks a child per board; each child runs it as
+# `python3 /app/judge.py BOARD` would (argv, sys.path[0], a fresh __main__, stdout on fd 1) without
+# paying an interpreter start per board.
+RUNNER = '''
+import json, os, signal, sys, traceback, types
+JUDGE = "/app/judge.py"
+try:
+    with open(JUDGE, "rb") as f:
+        code = compile(f.read(), JUDGE, "exec")
+except BaseException:
+    traceback.print_exc()
+    code = None
+got = []
+for path in sys.argv[1:]:
+    if code is None:
+        got.append("")
+        continue
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.dup2(w, 1)
+        os.close(w)
+        signal.alarm(30)
+        main = types.ModuleType("__main__")
+        main.__file__, main.__cached__ = JUDGE, None
+        sys.modules["__main__"] = main
+        sys.argv, sys.path[0], status = [JUDGE, path], "/app", 0
+        try:
+            exec(code, main.__dict__)
+        except SystemExit as e:
+            status = e.code if isinstance(e.code, int) else int(e.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(status & 255)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        got.append(f.read().decode(errors="replace").strip())
+    os.waitpid(pid, 0)
+print(json.dumps(got))
+'''
 
 
 def run_all():
     tmp = pathlib.Path(tempfile.mkdtemp())
-    got = []
+    files = []
     for i, (text, _) in enumerate(CASES):
         f = tmp / f"b{{i}}.txt"
         f.write_text(text)
-        p = subprocess.run(["python3", "/app/judge.py", str(f)], capture_output=True, text=True, timeout=30)
-        got.append(p.stdout.strip())
-    return got
+        files.append(str(f))
+    p = subprocess.run(["python3", "-c", RUNNER, *files], capture_output=True, text=True, timeout=30 * len(files))
+    assert p.returncode == 0, p.stderr[-1000:]
+    return json.loads(p.stdout)
 
 
 RESULTS = None

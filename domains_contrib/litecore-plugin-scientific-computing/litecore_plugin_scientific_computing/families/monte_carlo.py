@@ -160,13 +160,12 @@ def generate(req: TaskRequest) -> TaskDraft:
     compact = fixed.rstrip()
     while "\n\n" in compact:
         compact = compact.replace("\n\n", "\n")
-    solve = f"""# Read the script and run it twice with the same seed: it is not reproducible
+    solve = f"""# Read the script; compute the exact answer independently
 cat /app/{script}
-python3 /app/{script} --seed 1 --samples 2000; python3 /app/{script} --seed 1 --samples 2000
-
-# Compute the exact answer independently and compare with a long run: exposes sampling bias
 python3 -c "{exact_code}"
-python3 /app/{script} --seed 3 --samples 50000
+
+# Run it twice with the same seed: the results differ (not reproducible) and sit off the exact value (bias)
+python3 /app/{script} --seed 1 --samples 5000; python3 /app/{script} --seed 1 --samples 5000
 
 # Rewrite the estimator: seeded generator, correct sampler, binomial standard error
 cat > /app/{script} <<'PY'
@@ -174,8 +173,7 @@ cat > /app/{script} <<'PY'
 PY
 
 # Verify reproducibility and convergence
-python3 /app/{script} --seed 1 --samples 2000; python3 /app/{script} --seed 1 --samples 2000
-python3 /app/{script} --seed 2 --samples 50000
+python3 /app/{script} --seed 1 --samples 5000; python3 /app/{script} --seed 1 --samples 5000
 """
     if level == "easy":  # seeded, unbiased, but the standard error is still wrong
         wrong_src = _source(scenario, params, seeded=True, se_ok=False, bias1=False, bias2=False, target=target)
@@ -201,14 +199,24 @@ def run(*args):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+FIRST = []
+
+
+def first_run():
+    \"\"\"The seed-0 run, shared by the two tests that need one (each repeat is a fresh process).\"\"\"
+    if not FIRST:
+        FIRST.append(run("--seed", str(SEEDS[0]), "--samples", "3000"))
+    return FIRST[0]
+
+
 def test_same_seed_same_result():
-    a = run("--seed", str(SEEDS[0]), "--samples", "3000")
+    a = first_run()
     b = run("--seed", str(SEEDS[0]), "--samples", "3000")
     assert a == b
 
 
 def test_different_seeds_differ():
-    a = run("--seed", str(SEEDS[0]), "--samples", "3000")
+    a = first_run()
     b = run("--seed", str(SEEDS[1]), "--samples", "3000")
     assert a["estimate"] != b["estimate"]
 
