@@ -428,6 +428,8 @@ class _Namespace:
         self._init_pid: int | None = None
         self._lock = threading.Lock()
         self._reader = self.proc.stdout
+        #: Whether the control loop has answered a request (so bwrap has set the sandbox up).
+        self.answered = False
 
     def request(self, op: str, rid: str, arg: str, *, deadline: float | None) -> int | None:
         """Send one control request and wait for its reply line; None if the deadline passes."""
@@ -449,7 +451,10 @@ class _Namespace:
                     return None
                 line += chunk
             rid_back, _, code = line.decode().strip().rpartition(" ")
-            return int(code) if rid_back == rid and code.lstrip("-").isdigit() else None
+            if rid_back != rid or not code.lstrip("-").isdigit():
+                return None
+            self.answered = True
+            return int(code)
 
     def descendants(self) -> list[psutil.Process]:
         try:
@@ -996,7 +1001,7 @@ class LocalSandbox(Sandbox):
             return None
         # a command's answer means bwrap has finished setting the sandbox up; its commands' parent
         # (the control loop's shell) is then the process to copy: namespaces, capabilities
-        if not self.exec("true", timeout=60).ok:
+        if not self._ns.answered and not self.exec("true", timeout=60).ok:
             return None
         ns_pid = self._ns.shell_pid()
         caps = _capabilities(ns_pid) if ns_pid is not None else None
@@ -1086,6 +1091,17 @@ class LocalSandbox(Sandbox):
         else:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(real, dst)
+
+    def read_file(self, path: str, *, limit: int = MAX_OUTPUT_BYTES) -> bytes | None:
+        # straight from the sandbox's folder on the host (as download, never following a link out)
+        real = Path(os.path.realpath(_host_path(self.fs, path)))
+        if not real.is_relative_to(self.fs.resolve()) or not real.is_file():
+            return None
+        try:
+            with open(real, "rb") as fh:
+                return fh.read(limit)
+        except FileNotFoundError:
+            return None
 
     def kill_agent_processes(self) -> None:
         for s in self._sessions:
