@@ -93,6 +93,18 @@ if __name__ == "__main__":
 '''
 
 
+# How the solutions drive /app/cv_eval.py: as `python3 /app/cv_eval.py ARGS` would, but inside one
+# process (a python3 start per configuration and fold costs far more than the evaluation itself).
+EVALUATE_PY = """import contextlib, csv, io, json, runpy, sys
+def evaluate(*args):
+    sys.argv = ['/app/cv_eval.py', *args]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        runpy.run_path('/app/cv_eval.py', run_name='__main__')
+    return out.getvalue()
+"""
+
+
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     """Gaussian elimination with partial pivoting (small dense systems)."""
     n = len(b)
@@ -217,14 +229,13 @@ def generate(req: TaskRequest) -> TaskDraft:
     instruction = f"{intro}\n\n{tool}\n\nDeliverables:\n{bullets(reqs)}\n"
 
     if d == "easy":
-        work = """# Evaluate every configuration of the grid with the provided evaluator
+        work = """# Evaluate every configuration of the grid with the provided evaluator (run in this one process)
 python3 - <<'PY'
-import csv, json, subprocess
-space = json.load(open('/app/search_space.json'))
+""" + EVALUATE_PY + """space = json.load(open('/app/search_space.json'))
 res = []
 for g in space['degrees']:
     for a in space['alphas']:
-        out = subprocess.run(['python3', '/app/cv_eval.py', '--degree', str(g), '--alpha', repr(a)], capture_output=True, text=True, check=True).stdout
+        out = evaluate('--degree', str(g), '--alpha', repr(a))
         res.append((g, a, float(out.split()[-1])))
 res.sort(key=lambda r: r[2])
 with open('/app/results.csv', 'w', newline='') as fh:
@@ -234,8 +245,7 @@ PY"""
     elif d == "medium":
         work = f"""# Evaluate each allowed configuration fold by fold and average the {k} fold scores
 python3 - <<'PY'
-import csv, json, subprocess
-space = json.load(open('/app/search_space.json'))
+{EVALUATE_PY}space = json.load(open('/app/search_space.json'))
 skip = {{(g, a) for g, a in space.get('exclude', [])}}
 res = []
 for g in space['degrees']:
@@ -244,7 +254,7 @@ for g in space['degrees']:
             continue
         folds = []
         for f in range({k}):
-            out = subprocess.run(['python3', '/app/cv_eval.py', '--degree', str(g), '--alpha', repr(a), '--fold', str(f)], capture_output=True, text=True, check=True).stdout
+            out = evaluate('--degree', str(g), '--alpha', repr(a), '--fold', str(f))
             folds.append(float(out.split()[-1]))
         res.append((g, a, sum(folds) / len(folds)))
 res.sort(key=lambda r: r[2])

@@ -120,68 +120,110 @@ def generate(req: TaskRequest) -> TaskDraft:
     instruction = intro + "\n\n" + bullets(contract) + ("\n\nNotes:\n" + bullets(notes) if notes else "") + "\n"
 
     num_cols = [f[0] for f in feats]
+    cat_col = cat_name if cats else ""
+    predict_py = """cat > /app/predict.py <<'PY'
+\"\"\"Predict labels for a CSV with the training columns (minus the label) from /app/model.json:
+a logistic regression on (optionally quadratic) features of the median-imputed, standardised numeric
+columns plus a one-hot categorical column. Only numpy is needed here.\"\"\"
+import csv
+import json
+import sys
+import numpy as np
+def features(rows, m):
+    x = np.array([[float(r[c]) if r[c].strip() else np.nan for c in m['num']] for r in rows],
+                 dtype=float).reshape(len(rows), len(m['num']))
+    x = np.where(np.isnan(x), np.array(m['median']), x)
+    z = (x - np.array(m['mean'])) / np.array(m['scale'])
+    f = np.prod(z[:, None, :] ** np.array(m['powers'], dtype=float)[None], axis=2)
+    if m['cat']:
+        f = np.hstack([f, np.array([[r[m['cat']] == v for v in m['levels']] for r in rows], dtype=float)])
+    return f
+def predict(rows, m):
+    score = features(rows, m) @ np.array(m['coef']) + m['intercept']
+    return [m['classes'][1] if s > 0 else m['classes'][0] for s in score]
+if __name__ == '__main__':
+    with open('/app/model.json') as fh:
+        model = json.load(fh)
+    with open(sys.argv[1], newline='') as fh:
+        rows = list(csv.DictReader(fh))
+    with open(sys.argv[2], 'w', newline='') as fh:
+        out = csv.writer(fh)
+        out.writerow(['row_id', 'prediction'])
+        out.writerows(zip((r['row_id'] for r in rows), predict(rows, model)))
+PY"""
     fit_py = f"""export OMP_NUM_THREADS=1  # one CPU here: avoid OpenMP thread oversubscription
 python3 - <<'PY'
-import pickle
-import pandas as pd
+import csv
+import json
+import sys
+from collections import Counter
+import numpy as np
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-df = pd.read_csv('/app/train.csv')
-y = df[{label_col!r}]
-X = df.drop(columns=[{label_col!r}, 'row_id'])
-num = {num_cols!r}
-cat = [c for c in X.columns if c not in num]
-def prep(scale):
-    steps = [SimpleImputer(strategy='median')] + ([StandardScaler()] if scale else [])
-    parts = [('num', make_pipeline(*steps), num)]
-    if cat:
-        parts.append(('cat', OneHotEncoder(handle_unknown='ignore'), cat))
-    return ColumnTransformer(parts)
-candidates = {{
-    'logreg': make_pipeline(prep(True), LogisticRegression(max_iter=2000)),
-    'boosting': make_pipeline(prep(False), HistGradientBoostingClassifier(max_iter=100, random_state=0)),
-}}
-scores = {{name: cross_val_score(m, X, y, cv=4).mean() for name, m in candidates.items()}}
-for name, s in scores.items():
-    print(f'{{name:10s}} cv accuracy {{s:.3f}}')
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+sys.path.insert(0, '/app')
+from predict import predict
+with open('/app/train.csv', newline='') as fh:
+    rows = list(csv.DictReader(fh))
+num, cat, label = {num_cols!r}, {cat_col!r}, {label_col!r}
+# the data: size, empty cells per column, label balance, categorical levels
+print(len(rows), 'rows; empty cells:', {{c: sum(not r[c].strip() for r in rows) for c in num}})
+print('labels:', dict(Counter(r[label] for r in rows)))
+levels = sorted({{r[cat] for r in rows}}) if cat else []
+if cat:
+    print(cat, 'levels:', dict(Counter(r[cat] for r in rows)))
+x = np.array([[float(r[c]) if r[c].strip() else np.nan for c in num] for r in rows], dtype=float)
+onehot = np.array([[r[cat] == v for v in levels] for r in rows], dtype=float).reshape(len(rows), len(levels))
+X = np.hstack([x, onehot])
+y = np.array([r[label] for r in rows])
+def model(degree):
+    steps = [SimpleImputer(strategy='median'), StandardScaler(), PolynomialFeatures(degree, include_bias=False)]
+    parts = [('num', make_pipeline(*steps), list(range(len(num))))]
+    if levels:
+        parts.append(('cat', 'passthrough', list(range(len(num), X.shape[1]))))
+    return make_pipeline(ColumnTransformer(parts), LogisticRegression(max_iter=2000))
+# a linear model against one on quadratic features (rings, XOR-like interactions), by 4-fold CV
+scores = {{degree: cross_val_score(model(degree), X, y, cv=4).mean() for degree in (1, 2)}}
+for degree, s in scores.items():
+    print(f'degree {{degree}} cv accuracy {{s:.3f}}')
 best = max(scores, key=scores.get)
-model = candidates[best].fit(X, y)
-print('chosen:', best)
-with open('/app/model.pkl', 'wb') as fh:
-    pickle.dump({{'model': model, 'columns': list(X.columns)}}, fh)
+fitted = model(best).fit(X, y)
+print('chosen: degree', best)
+num_steps = fitted[0].named_transformers_['num']
+clf = fitted[-1]
+saved = {{
+    'num': num, 'cat': cat, 'levels': levels,
+    'median': num_steps[0].statistics_.tolist(),
+    'mean': num_steps[1].mean_.tolist(), 'scale': num_steps[1].scale_.tolist(),
+    'powers': num_steps[2].powers_.tolist(),
+    'coef': clf.coef_[0].tolist(), 'intercept': float(clf.intercept_[0]), 'classes': clf.classes_.tolist(),
+}}
+# the exported parameters must reproduce the fitted pipeline
+agree = np.mean(np.array(predict(rows, saved)) == fitted.predict(X))
+assert agree > 0.995, agree
+with open('/app/model.json', 'w') as fh:
+    json.dump(saved, fh)
+# a probe input for the smoke test: the training rows without the label
+with open('/tmp/probe.csv', 'w', newline='') as fh:
+    out = csv.DictWriter(fh, [c for c in rows[0] if c != label], extrasaction='ignore')
+    out.writeheader()
+    out.writerows(rows)
 PY"""
-    predict_py = """cat > /app/predict.py <<'PY'
-\"\"\"Predict labels for a CSV with the training columns (minus the label).\"\"\"
-import os
-os.environ.setdefault('OMP_NUM_THREADS', '1')
-import pickle
-import sys
-import pandas as pd
-src, dst = sys.argv[1], sys.argv[2]
-with open('/app/model.pkl', 'rb') as fh:
-    saved = pickle.load(fh)
-df = pd.read_csv(src)
-pred = saved['model'].predict(df[saved['columns']])
-pd.DataFrame({'row_id': df['row_id'], 'prediction': pred}).to_csv(dst, index=False)
-PY"""
-    solve = f"""# Look at the training data: columns, missing cells, label balance
+    solve = f"""# Look at the training data
 head -5 /app/train.csv
 wc -l /app/train.csv
-python3 -c "import pandas as pd; d = pd.read_csv('/app/train.csv'); print(d.describe(include='all').T); print(d.isna().sum().to_string()); print(d[{label_col!r}].value_counts().to_string())"
 
-# Compare a linear model with gradient-boosted trees by 4-fold CV, keep the best, save it
-{fit_py}
-
-# Write the prediction script the hidden test will run
+# The prediction script the hidden test will run: it applies parameters exported to /app/model.json
 {predict_py}
 
+# Summarise the data, compare a linear and a quadratic logistic regression by 4-fold CV, keep the
+# best, export its parameters to JSON (and check they reproduce the fitted model)
+{fit_py}
+
 # Smoke test on the training rows (without the label) and check the output format
-python3 -c "import pandas as pd; pd.read_csv('/app/train.csv').drop(columns=[{label_col!r}]).to_csv('/tmp/probe.csv', index=False)"
 python3 /app/predict.py /tmp/probe.csv /tmp/probe_out.csv && head -3 /tmp/probe_out.csv && wc -l /tmp/probe_out.csv
 """
     if d == "easy":

@@ -116,36 +116,42 @@ def generate(req: TaskRequest) -> TaskDraft:
           + "\n\nA rejected commit must fail (non-zero exit, no commit created) and print why; everything "
           "else must commit normally. Hooks may be written in bash or python3.\n")
 
-    hook = f"""#!/usr/bin/env python3
+    # bash hooks: git runs them on every commit attempt, and a bash start is a fraction of a python3 one
+    hook = f"""#!/bin/bash
 # Reject staged content that breaks the team rules (reads the index, not the work tree).
-import subprocess, sys
-MARKER = {marker!r}
-EXTS = {tuple(exts)!r}
-LIMIT = {limit}
-out = subprocess.run(["git", "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"], capture_output=True, check=True).stdout
-problems = []
-for raw in out.split(b"\\0"):
-    if not raw:
-        continue
-    path = raw.decode()
-    data = subprocess.run(["git", "cat-file", "blob", ":" + path], capture_output=True, check=True).stdout
-    if MARKER.encode() in data:
-        problems.append(f"{{path}}: contains {{MARKER}}")
-    if EXTS and path.endswith(EXTS):
-        problems.append(f"{{path}}: forbidden file type")
-    if LIMIT and len(data) > LIMIT:
-        problems.append(f"{{path}}: {{len(data)}} bytes > {{LIMIT}}")
-for p in problems:
-    print("pre-commit:", p, file=sys.stderr)
-sys.exit(1 if problems else 0)"""
-    msg_hook = f"""#!/usr/bin/env python3
+marker='{marker}'
+exts=({" ".join(exts)})
+limit={limit}
+status=0
+while IFS= read -r -d '' path; do
+    if git cat-file blob ":$path" | grep -qF -- "$marker"; then
+        echo "pre-commit: $path: contains $marker" >&2
+        status=1
+    fi
+    for ext in "${{exts[@]}}"; do
+        if [[ "$path" == *"$ext" ]]; then
+            echo "pre-commit: $path: forbidden file type" >&2
+            status=1
+        fi
+    done
+    if (( limit > 0 )); then
+        size=$(git cat-file -s ":$path")
+        if (( size > limit )); then
+            echo "pre-commit: $path: $size bytes > $limit" >&2
+            status=1
+        fi
+    fi
+done < <(git diff --cached --name-only -z --diff-filter=ACMR)
+exit $status"""
+    msg_hook = f"""#!/bin/bash
 # Enforce '<type>(<scope>): <summary>' on the first line, with a length cap.
-import re, sys
-first = open(sys.argv[1], encoding="utf-8").read().split("\\n", 1)[0]
-ok = re.fullmatch(r"({'|'.join(types)})(\\([a-z0-9-]+\\))?: \\S.*", first) and len(first) <= {maxlen}
-if not ok:
-    print(f"commit-msg: bad first line: {{first!r}}", file=sys.stderr)
-sys.exit(0 if ok else 1)"""
+IFS= read -r first < "$1"
+re='^({'|'.join(types)})(\\([a-z0-9-]+\\))?: [^[:space:]]'
+if [[ $first =~ $re ]] && (( ${{#first}} <= {maxlen} )); then
+    exit 0
+fi
+echo "commit-msg: bad first line: $first" >&2
+exit 1"""
     solve = f"""# Explore the repository and any existing hooks
 cd /app/{proj} && git log --oneline && ls .git/hooks 2>/dev/null; git grep -n '{marker}' || true
 
@@ -170,10 +176,10 @@ rm -rf /tmp/hooktry && cp -r /app/{proj} /tmp/hooktry && cd /tmp/hooktry && prin
     if d == "easy":
         wrong = solve.replace("chmod +x .git/hooks/pre-commit\n", "")
     elif d == "medium":
-        wrong = solve.replace('subprocess.run(["git", "cat-file", "blob", ":" + path], capture_output=True, check=True).stdout',
-                              "open(path, 'rb').read()")
+        wrong = solve.replace('git cat-file blob ":$path"', 'cat -- "$path"')
     else:
-        wrong = solve.replace(f" and len(first) <= {maxlen}", "")
+        wrong = solve.replace(f" && (( ${{#first}} <= {maxlen} ))", "")
+    assert wrong != solve
     tests = f"""import json
 import os
 import shutil
@@ -184,6 +190,7 @@ import pytest
 
 REPO = "/app/{proj}"
 SCENARIOS = json.loads({json.dumps(json.dumps(scen))})
+BASE = {{}}
 
 
 def run(cwd, *args):
@@ -191,11 +198,24 @@ def run(cwd, *args):
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=30)
 
 
+def copy_repo(work):
+    # a private copy of the repository; git only reads its object store, so that is shared (alternates)
+    objects = os.path.join(REPO, ".git", "objects")
+    shutil.copytree(REPO, work, symlinks=True, ignore=lambda d, names: names if d == objects else [])
+    info = os.path.join(work, ".git", "objects", "info")
+    if os.path.isdir(objects) and os.path.isdir(os.path.dirname(info)):
+        os.makedirs(info, exist_ok=True)
+        with open(os.path.join(info, "alternates"), "w") as fh:
+            fh.write(objects + "\\n")
+
+
 def attempt(sc):
     tmp = tempfile.mkdtemp()
     work = os.path.join(tmp, "repo")
-    shutil.copytree(REPO, work, symlinks=True)
-    before = run(work, "rev-parse", "HEAD").stdout.strip()
+    copy_repo(work)
+    if "head" not in BASE:  # every copy starts at the same commit: ask git once
+        BASE["head"] = run(work, "rev-parse", "HEAD").stdout.strip()
+    before = BASE["head"]
     for path, content in sc["files"].items():
         full = os.path.join(work, path)
         if content is None:
