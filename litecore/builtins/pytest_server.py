@@ -20,6 +20,8 @@ one JSON line each. The server exits when its standard input closes (litecore is
 from __future__ import annotations
 
 import ctypes
+import gc
+import importlib
 import json
 import os
 import resource
@@ -169,6 +171,14 @@ def serve(conn: socket.socket) -> None:
 def main() -> None:
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     import pytest  # noqa: F401  (the point: imported once, before any fork)
+    from _pytest.config import default_plugins
+
+    for name in default_plugins:  # the builtin plugins every run imports
+        try:
+            importlib.import_module(f"_pytest.{name}")
+        except ImportError:
+            pass
+    gc.freeze()  # what is imported stays out of the children's garbage collections (fewer copied pages)
 
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(sys.argv[1])
