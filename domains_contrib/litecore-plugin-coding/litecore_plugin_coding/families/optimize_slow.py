@@ -24,6 +24,10 @@ LCG = """def gen(seed, n, lo, hi):
         out.append(lo + (x >> 33) % (hi - lo + 1))
     return out
 """
+# fail-fast probe: every slow kernel needs >5 s on PROBE_N values (ldr, the cheapest, ~6 s; the others ~8-12 s),
+# a linear one ~0.05 s with the interpreter's startup
+PROBE_N = 25_000
+PROBE_TIMEOUT = 1.0
 
 
 def gen(seed: int, n: int, lo: int, hi: int) -> list[int]:
@@ -120,9 +124,11 @@ PROBLEMS = (
             ("    seen = Counter({0: 1})\n", "    seen = Counter()\n"),
             _subarrays),
     Problem("longest_distinct_run", "Length of the longest contiguous slice whose values are all different (k is unused).",
-            "    best = 0\n    for i in range(len(values)):\n        seen = set()\n        for j in range(i, len(values)):\n"
-            "            if values[j] in seen:\n                break\n            seen.add(values[j])\n"
-            "        best = max(best, len(seen))\n    return best\n",
+            # the run ending at j starts after the last repeat so far; each previous occurrence is found by a
+            # full scan, so this is quadratic on any data (a scan that stops early would be fast on few values)
+            "    best = left = 0\n    for j in range(len(values)):\n        prev = -1\n        for i in range(j):\n"
+            "            if values[i] == values[j]:\n                prev = i\n        left = max(left, prev + 1)\n"
+            "        best = max(best, j - left + 1)\n    return best\n",
             "    last = {}\n    left = best = 0\n    for i, x in enumerate(values):\n"
             "        if x in last and last[x] >= left:\n            left = last[x] + 1\n        last[x] = i\n"
             "        best = max(best, i - left + 1)\n    return best\n",
@@ -218,33 +224,55 @@ HIDDEN = {hidden!r}
 SMALL = {small!r}
 ANSWERS = {answers!r}
 LIMIT = {limit}
+PROBE_N, PROBE_TIMEOUT = {PROBE_N}, {PROBE_TIMEOUT}
 GEN = {LCG!r}
 SCRIPT = GEN + '''
 import json, sys, time
 sys.path.insert(0, "/app")
 import kernels
-seed, n, lo, hi, k, name = json.loads(sys.argv[1])
-values = gen(seed, n, lo, hi)
-t = time.perf_counter()
-out = getattr(kernels, name)(values, k)
-print(json.dumps([out, time.perf_counter() - t]))
+lo, hi, jobs = json.loads(sys.argv[1])
+res = []
+for seed, n, k, names in jobs:
+    values = gen(seed, n, lo, hi)
+    row = []
+    for name in names:
+        t = time.perf_counter()
+        out = getattr(kernels, name)(list(values), k)
+        row.append([out, time.perf_counter() - t])
+    res.append(row)
+print(json.dumps(res))
 '''
 
 
 TOO_SLOW = set()  # kernels that already missed the budget: later checks fail at once
+PROBED = set()  # kernels that passed the fail-fast probe
 
 
-def call(seed, n, k, name, timeout):
-    r = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps([seed, n, {lo}, {hi}, k, name])],
+def run(jobs, timeout):
+    \"\"\"Run [seed, n, k, names] jobs in one fresh interpreter; per job, [result, seconds] per name.\"\"\"
+    r = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps([{lo}, {hi}, jobs])],
                        capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, r.stderr[-500:]
-    return json.loads(r.stdout)
+    return json.loads(r.stdout.splitlines()[-1])
+
+
+def probe(name, seed, k):
+    \"\"\"Fail fast: a linear kernel does PROBE_N values in ~0.05 s, a quadratic one needs many seconds.\"\"\"
+    assert name not in TOO_SLOW, f"{{name}} too slow (an earlier input timed out)"
+    if name not in PROBED:
+        try:
+            run([[seed, PROBE_N, k, [name]]], PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            TOO_SLOW.add(name)
+            raise AssertionError(f"{{name}} too slow: {{PROBE_N}} values took over {{PROBE_TIMEOUT}} s")
+        PROBED.add(name)
 
 
 def test_small_and_edge_inputs():
-    for seed, n, k, want in SMALL:
-        for name, value in want.items():
-            assert call(seed, n, k, name, 20)[0] == value, (name, n)
+    got = run([[seed, n, k, list(want)] for seed, n, k, want in SMALL], 20)
+    for (seed, n, k, want), row in zip(SMALL, got):
+        for (name, value), (out, _) in zip(want.items(), row):
+            assert out == value, (name, n)
 
 
 def test_answers_file():
@@ -260,15 +288,16 @@ def test_answers_file():
 
 def test_large_input_{i}():
     seed, n, k, want = HIDDEN[{i}]
-    for name, value in want.items():
-        assert name not in TOO_SLOW, f"{{name}} too slow (an earlier input timed out)"
-        try:
-            call(seed, n, k, name, min(LIMIT, 4))  # a quadratic version cannot do this in time: fail fast
-            out, seconds = call(seed, n, k, name, LIMIT + 5)
-        except subprocess.TimeoutExpired:
-            TOO_SLOW.add(name)
-            raise AssertionError(f"{{name}} too slow")
-        assert out == value, name
+    names = list(want)
+    for name in names:
+        probe(name, seed, k)
+    try:
+        row = run([[seed, n, k, names]], LIMIT * len(names) + 5)[0]
+    except subprocess.TimeoutExpired:
+        TOO_SLOW.update(names)
+        raise AssertionError(f"{{names}} too slow")
+    for name, (out, seconds) in zip(names, row):
+        assert out == want[name], name
         assert seconds < LIMIT, (name, seconds)
 """
     return TaskDraft(instruction=instruction, app_files=files, solve=solve, wrong_solve=wrong, tests=tests,
