@@ -150,17 +150,18 @@ def generate(req: TaskRequest) -> TaskDraft:
     instruction = f"{intro}\n\nFormat: `{schema}`\n\nRules:\n{bullets(rules)}\n"
 
     export = f"""# Convert to the JSON format{'' if d == 'easy' else ' (rename, transpose kernels, drop optimizer slots, step to metadata)'}
-python3 - <<'PY'
 import json
 import numpy as np
 ck = np.load('/app/checkpoint.npz')
+for n in sorted(ck.files):
+    print(n, ck[n].shape, ck[n].dtype)
 EASY = {d == "easy"!r}
 def rename(n):
     if n.startswith('dense_'):
         i, kind = n[len('dense_'):].split('/')
         return 'layers.%s.%s' % (i, 'weight' if kind == 'kernel' else 'bias')
     return {{'layer_norm/gamma': 'norm.weight', 'layer_norm/beta': 'norm.bias'}}[n]
-tensors, meta = [], {{}}
+tensors, meta, arrays = [], {{}}, {{}}
 for n in ck.files:
     a = ck[n]
     if not EASY:
@@ -172,15 +173,19 @@ for n in ck.files:
         if n.endswith('/kernel'):
             a = a.T
         n = rename(n)
+    arrays[n] = a
     tensors.append({{'name': n, 'shape': list(a.shape), 'dtype': str(a.dtype), 'data': np.ascontiguousarray(a).ravel().tolist()}})
 tensors.sort(key=lambda t: t['name'])
 json.dump({{'format': 'litejson-v1', 'metadata': meta, 'tensors': tensors}}, open('/app/model.json', 'w'))
-print([(t['name'], t['shape']) for t in tensors], meta)
-PY"""
-    back = """# Convert incoming.json back to the npz layout, keeping each declared dtype
-python3 - <<'PY'
-import json
-import numpy as np
+"""
+    check = """
+# Read the JSON back: every tensor must rebuild the array it came from
+for t in json.load(open('/app/model.json'))['tensors']:
+    assert np.array_equal(np.array(t['data'], dtype=t['dtype']).reshape(t['shape']), arrays[t['name']]), t['name']
+print(len(tensors), 'tensors', meta)
+"""
+    back = """
+# Convert incoming.json back to the npz layout, keeping each declared dtype
 doc = json.load(open('/app/incoming.json'))
 inv = {'norm.weight': 'layer_norm/gamma', 'norm.bias': 'layer_norm/beta'}
 out = {}
@@ -198,26 +203,24 @@ for t in doc['tensors']:
 out['global_step'] = np.array(doc['metadata']['step'], dtype=np.int64)
 np.savez('/app/incoming.npz', **out)
 print({k: (v.dtype, v.shape) for k, v in out.items()})
-PY"""
-    solve = f"""# Inspect the checkpoint: array names, shapes, dtypes
-python3 -c "import numpy as np; ck = np.load('/app/checkpoint.npz'); [print(n, ck[n].shape, ck[n].dtype) for n in sorted(ck.files)]"
+"""
+    tail = back if d == "hard" else ""
+    solve = f"""# Inspect the checkpoint: an .npz is a zip of .npy arrays
+python3 -m zipfile -l /app/checkpoint.npz
 {"head -c 400 /app/incoming.json; echo" if d == "hard" else "ls -l /app"}
 
-{export}
-"""
-    if d == "hard":
-        solve += f"\n{back}\n"
-    solve += """
-# Verify the JSON round-trips to the same numbers
-python3 -c "import json; m = json.load(open('/app/model.json')); print(len(m['tensors']), 'tensors', m['metadata'])"
+# One script: print every array's shape and dtype, convert, and check the JSON reads back the same
+python3 - <<'PY'
+{export}{check}{tail}PY
 """
     if d == "easy":
         wrong = export.replace("np.ascontiguousarray(a).ravel().tolist()", "a.flatten(order='F').tolist()")
     elif d == "medium":
         wrong = export.replace("            a = a.T\n", "            pass\n")
     else:
-        wrong = export + "\n" + back.replace("dtype=t['dtype']", "dtype=np.float32")
-    assert wrong not in (export, solve)
+        wrong = export + back.replace("dtype=t['dtype']", "dtype=np.float32")
+    assert wrong not in (export, export + tail)
+    wrong = f"python3 - <<'PY'\n{wrong}PY\n"
     exp_json = {n: [dt, list(s), data] for n, (dt, s, data) in expected.items()}
     tests = f"""import json
 import math
@@ -228,8 +231,12 @@ STEP = {step if d != "easy" else None!r}
 INCOMING = json.loads({json.dumps(json.dumps(incoming_expected, sort_keys=True))})
 
 
+MODEL = pathlib.Path("/app/model.json")
+
+
 def model():
-    return json.loads(pathlib.Path("/app/model.json").read_text())
+    assert MODEL.is_file(), "/app/model.json was not written"
+    return json.loads(MODEL.read_text())
 
 
 def test_format_and_order():
@@ -269,6 +276,7 @@ def test_metadata():
         tests += """
 
 def test_incoming_npz_round_trip():
+    assert pathlib.Path("/app/incoming.npz").is_file(), "/app/incoming.npz was not written"
     import numpy as np
     with np.load("/app/incoming.npz") as z:
         assert sorted(z.files) == sorted(INCOMING)

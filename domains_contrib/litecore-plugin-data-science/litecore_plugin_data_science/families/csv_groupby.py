@@ -87,8 +87,12 @@ import pathlib
 EXPECTED = {json.dumps(expected, sort_keys=True)}
 
 
+OUT = pathlib.Path("/app/revenue.json")
+
+
 def load():
-    return json.loads(pathlib.Path("/app/revenue.json").read_text())
+    assert OUT.is_file(), "/app/revenue.json was not written"
+    return json.loads(OUT.read_text())
 
 
 def test_file_is_json_object():

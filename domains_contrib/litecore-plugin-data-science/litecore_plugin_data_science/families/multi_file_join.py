@@ -250,6 +250,7 @@ UNMATCHED = {json.dumps(sorted(unmatched)) if medium_plus else 'None'}
 
 
 def rows():
+    assert OUT.is_file(), f"{{OUT}} was not written"
     with OUT.open(newline="") as fh:
         return list(csv.reader(fh))
 
@@ -284,7 +285,9 @@ def test_order():
         tests += """
 
 def test_unmatched_orders():
-    lines = [l.strip() for l in pathlib.Path("/app/unmatched.txt").read_text().splitlines() if l.strip()]
+    path = pathlib.Path("/app/unmatched.txt")
+    assert path.is_file(), "/app/unmatched.txt was not written"
+    lines = [l.strip() for l in path.read_text().splitlines() if l.strip()]
     assert lines == UNMATCHED
 """
     return TaskDraft(

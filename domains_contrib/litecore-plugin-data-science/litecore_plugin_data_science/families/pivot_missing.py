@@ -213,8 +213,12 @@ HEADER = {header!r}
 TABLE = {table!r}
 
 
+OUT = pathlib.Path("/app/{out}")
+
+
 def rows():
-    with pathlib.Path("/app/{out}").open(newline="") as fh:
+    assert OUT.is_file(), "/app/{out} was not written"
+    with OUT.open(newline="") as fh:
         return [r for r in csv.reader(fh) if r]
 
 

@@ -132,13 +132,14 @@ def generate(req: TaskRequest) -> TaskDraft:
         rhs = "[y[1], p['mu']*(1 - y[0]**2)*y[1] - y[0]]"
         derived = ""
     y0_expr = {"easy": "[p['x0'], p['y0']]", "medium": "[p['theta0'], p['omega0']]", "hard": "[p['x0'], p['v0']]"}[level]
-    ev = ""
-    if level == "hard":
-        ev = """def cross(t, y):
+    ev_def = ev_arg = ev = ""
+    if level == "hard":  # the same run locates the events: solve_ivp root-finds on its dense interpolant
+        ev_def = """def cross(t, y):
     return y[0]
 cross.direction = -1
-sol = solve_ivp(f, (0, max(ts)), y0, method='DOP853', rtol=1e-12, atol=1e-12, events=cross, dense_output=True)
-down = [t for t in sol.t_events[0] if t > 0][:2]
+"""
+        ev_arg = ", events=cross"
+        ev = """down = [t for t in sol.t_events[0] if t > 0][:2]
 open('/app/crossings.txt', 'w').write(''.join('%.10f\\n' % t for t in down))
 print('crossings', down)
 """
@@ -155,7 +156,7 @@ ts = [float(l) for l in open('/app/{ck_name}') if l.strip()]
 def f(t, y):
     return {rhs}
 y0 = {y0_expr}
-sol = solve_ivp(f, (0, max(ts)), y0, method='DOP853', rtol=1e-12, atol=1e-12, t_eval=sorted(set(ts)))
+{ev_def}sol = solve_ivp(f, (0, max(ts)), y0, method='DOP853', rtol=1e-12, atol=1e-12, t_eval=sorted(set(ts)){ev_arg})
 at = {{t: sol.y[:, i] for i, t in enumerate(sol.t)}}
 rows = []
 for t in ts:
@@ -173,6 +174,7 @@ python3 /app/solve_ode.py
 head -3 /app/{out}
 """
     wrong = solve.replace("method='DOP853', rtol=1e-12, atol=1e-12", "method='RK45'")
+    assert wrong != solve
     tests = f"""import csv
 import math
 import pathlib
@@ -183,8 +185,12 @@ EVENTS = {events!r}
 TOL = {tol!r}
 
 
+OUT = pathlib.Path("/app/{out}")
+
+
 def rows():
-    with pathlib.Path("/app/{out}").open(newline="") as fh:
+    assert OUT.is_file(), "/app/{out} was not written"
+    with OUT.open(newline="") as fh:
         return [r for r in csv.reader(fh) if r]
 
 
@@ -218,7 +224,9 @@ def test_energy():
         tests += """
 
 def test_downward_crossings():
-    vals = [float(l) for l in pathlib.Path("/app/crossings.txt").read_text().split()]
+    path = pathlib.Path("/app/crossings.txt")
+    assert path.is_file(), "/app/crossings.txt was not written"
+    vals = [float(l) for l in path.read_text().split()]
     assert len(vals) == 2
     for got, want in zip(vals, EVENTS):
         assert abs(got - want) <= 1e-6, (got, want)

@@ -134,12 +134,12 @@ for line in open('/app/{fname}'):
     val, err = quad(f, a, b, epsabs=1e-13, epsrel=1e-13, limit=5000)
     res[name] = val
     print(name, repr(val), err)
+# Confirm every listed integral got a finite value before writing the answers
+assert res and all(math.isfinite(v) for v in res.values()), res
 json.dump(res, open('/app/{out}', 'w'), indent=1)
 PY
 python3 /app/integrate.py
-
-# Confirm every listed integral got a finite value
-python3 -c "import json; print(json.load(open('/app/{out}')))"
+cat /app/{out}
 """
     wrong = f"""python3 - <<'PY'
 import json, math, re
@@ -166,8 +166,12 @@ EXACT = {exact!r}
 TOL = {tol!r}
 
 
+OUT = pathlib.Path("/app/{out}")
+
+
 def load():
-    return json.loads(pathlib.Path("/app/{out}").read_text())
+    assert OUT.is_file(), "/app/{out} was not written"
+    return json.loads(OUT.read_text())
 
 
 def test_all_integrals_present():
