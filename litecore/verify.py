@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import shlex
 import time
 from collections.abc import Mapping, Sequence
@@ -90,15 +91,47 @@ def standard_test_sh() -> str:
     return (resources.files("litecore") / "data" / "test.sh").read_text()
 
 
-@functools.cache
+PYTEST_COMMAND = "python3 -I -m pytest "
+PYTEST_TEE = f" 2>&1 | tee {VERIFIER_LOGS}/pytest.log"
+#: Characters that would make bash do more than split words (expansion, quoting, redirection...).
+_SHELL_SPECIAL = re.compile(r"""[$`*?\[\]{}~;&|<>()!\\"'#]""")
+
+
+def _commands(test_sh: str) -> list[str]:
+    """A script's command lines: continuations joined, blank and comment lines dropped."""
+    joined = test_sh.replace("\\\n", " ")
+    return [ln.strip() for ln in joined.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def pytest_args_of(test_sh: str) -> tuple[str, ...] | None:
+    """The pytest arguments if ``test_sh`` is litecore's standard runner, else None.
+
+    Any version of it counts (datasets made by older litecore): the commands must be the
+    standard ones, and only the pytest command's arguments (plain words) and comments may differ.
+    """
+    ours, theirs = _commands(standard_test_sh()), _commands(test_sh)
+    if len(ours) != len(theirs):
+        return None
+    args: tuple[str, ...] | None = None
+    for standard, line in zip(ours, theirs):
+        if standard.startswith(PYTEST_COMMAND):
+            if not (line.startswith(PYTEST_COMMAND) and line.endswith(PYTEST_TEE)):
+                return None
+            words = line[len(PYTEST_COMMAND):-len(PYTEST_TEE)]
+            if _SHELL_SPECIAL.search(words):
+                return None
+            args = tuple(shlex.split(words))
+        elif line != standard:
+            return None
+    return args
+
+
 def standard_pytest_args() -> tuple[str, ...]:
-    """The arguments of the standard ``test.sh``'s one ``python3 -I -m pytest`` command."""
-    text = standard_test_sh().replace("\\\n", " ")
-    line = next(ln for ln in text.splitlines() if ln.startswith("python3 -I -m pytest "))
-    command, _, log = line.partition(" 2>&1 | tee ")
-    if log.strip() != f"{VERIFIER_LOGS}/pytest.log":
-        raise AssertionError("litecore/data/test.sh: its pytest command must end in `2>&1 | tee <log>`")
-    return tuple(shlex.split(command)[4:])
+    """The arguments of the standard ``test.sh``'s one pytest command."""
+    args = pytest_args_of(standard_test_sh())
+    if args is None:
+        raise AssertionError(f"litecore/data/test.sh: its pytest command must read `{PYTEST_COMMAND}ARGS{PYTEST_TEE}`")
+    return args
 
 
 class HarborVerifier:
@@ -115,9 +148,10 @@ class HarborVerifier:
                                 duration_s=time.monotonic() - start)
         sandbox.upload(task.tests_dir, TESTS_DIR)  # replaces whatever the agent left there
         run = None
-        if (task.tests_dir / "test.sh").read_bytes() == standard_test_sh().encode():
+        args = pytest_args_of((task.tests_dir / "test.sh").read_text(errors="replace"))
+        if args is not None:
             # litecore's own runner: the backend may run the same pytest command without its start-up
-            run = sandbox.run_pytest(standard_pytest_args(), cwd=TESTS_DIR,
+            run = sandbox.run_pytest(args, cwd=TESTS_DIR,
                                      env={**task.verifier_env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
                                      log=f"{VERIFIER_LOGS}/pytest.log", timeout=task.verifier_timeout_sec)
         if run is None:

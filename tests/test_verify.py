@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from litecore.testing import make_task
-from litecore.verify import HarborVerifier, parse_reward, validate_task
+from litecore.verify import (
+    HarborVerifier,
+    parse_reward,
+    pytest_args_of,
+    standard_pytest_args,
+    standard_test_sh,
+    validate_task,
+)
 
 CHEATS = {
     "writes reward.txt": "mkdir -p /logs/verifier; echo 1 > /logs/verifier/reward.txt",
@@ -99,3 +106,14 @@ def test_gate_accepts_a_proven_task_and_rejects_broken_ones(local_backend, tmp_p
     assert not v.ok and v.reason.startswith("noop#1: reward 1")
     attack = validate_task(good, local_backend, HarborVerifier(), attacks={"constant": "echo 42 > /app/answer.txt"})
     assert not attack.ok and "attack:constant" in attack.reason
+
+
+def test_any_version_of_the_standard_runner_is_recognised_and_nothing_else():
+    std = standard_test_sh()
+    older = std.replace("-q --tb=native ", "-q ").replace("# plugins", "# an older comment\n# plugins")
+    assert pytest_args_of(std) == standard_pytest_args() and "--tb=native" in standard_pytest_args()
+    assert pytest_args_of(older) == tuple(a for a in standard_pytest_args() if a != "--tb=native")
+    changed = [std + "echo more\n", std.replace("test_outputs.py", "$TESTS"), std.replace("test_outputs.py", "t*.py"),
+               std.replace("| tee", "| cat >"), std.replace("cd /tests", "cd /app"), std.replace("-q ", "-q; true ")]
+    for text in changed:
+        assert pytest_args_of(text) is None, text
