@@ -41,6 +41,49 @@ def _obj(kind: str, body: bytes) -> tuple[str, bytes]:
     return hashlib.sha1(raw).hexdigest(), raw
 
 
+_PACK_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
+
+
+def pack(objects: Mapping[str, bytes]) -> tuple[str, bytes, bytes]:
+    """A version 2 pack of whole (undeltified) objects and its version 2 index: (name, .pack, .idx).
+
+    One pack instead of hundreds of loose objects keeps the environment a handful of files.
+    """
+    shas = sorted(objects)
+    data = bytearray(b"PACK" + struct.pack(">II", 2, len(shas)))
+    crcs, offsets = [], []
+    for sha in shas:
+        head, body = objects[sha].split(b"\0", 1)
+        size = len(body)
+        byte = _PACK_TYPES[head.split(b" ")[0]] << 4 | size & 0x0F
+        size >>= 4
+        entry = bytearray()
+        while size:
+            entry.append(byte | 0x80)
+            byte = size & 0x7F
+            size >>= 7
+        entry.append(byte)
+        entry += zlib.compress(body, 9)
+        crcs.append(zlib.crc32(entry))
+        offsets.append(len(data))
+        data += entry
+    data += hashlib.sha1(data).digest()
+    counts = [0] * 256
+    for sha in shas:
+        counts[int(sha[:2], 16)] += 1
+    idx = bytearray(b"\377tOc" + struct.pack(">I", 2))
+    total = 0
+    for n in counts:
+        total += n
+        idx += struct.pack(">I", total)
+    idx += b"".join(bytes.fromhex(sha) for sha in shas)
+    idx += b"".join(struct.pack(">I", crc) for crc in crcs)
+    idx += b"".join(struct.pack(">I", off) for off in offsets)
+    idx += data[-20:]
+    idx += hashlib.sha1(idx).digest()
+    return data[-20:].hex(), bytes(data), bytes(idx)
+
+
 def default_mode(path: str) -> str:
     # litecore's task writer makes every *.sh executable: track them that way
     return "100755" if path.endswith(".sh") else "100644"
@@ -187,11 +230,19 @@ class Repo:
         return sha
 
     # -- output --------------------------------------------------------------
-    def git_files(self) -> dict[str, bytes]:
-        """The ``.git`` folder (paths relative to it) for the current HEAD's work tree."""
+    def git_files(self, *, packed: bool = False) -> dict[str, bytes]:
+        """The ``.git`` folder (paths relative to it) for the current HEAD's work tree.
+
+        ``packed``: every object in one pack (as after ``git gc``) rather than loose.
+        """
         out: dict[str, bytes] = {}
-        for sha, raw in self.objects.items():
-            out[f"objects/{sha[:2]}/{sha[2:]}"] = zlib.compress(raw, 9)
+        if packed:
+            name, data, idx = pack(self.objects)
+            out[f"objects/pack/pack-{name}.pack"] = data
+            out[f"objects/pack/pack-{name}.idx"] = idx
+        else:
+            for sha, raw in self.objects.items():
+                out[f"objects/{sha[:2]}/{sha[2:]}"] = zlib.compress(raw, 9)
         for ref, sha in self.refs.items():
             out[ref] = (sha + "\n").encode()
         for ref, lines in self.logs.items():
@@ -221,7 +272,7 @@ class Repo:
         data = b"DIRC" + struct.pack(">II", 2, len(snap)) + body
         return data + hashlib.sha1(data).digest()
 
-    def app_files(self, root: str) -> tuple[dict[str, str | bytes], tuple[str, ...]]:
+    def app_files(self, root: str, *, packed: bool = False) -> tuple[dict[str, str | bytes], tuple[str, ...]]:
         """Work tree + ``.git`` under ``root`` (relative to /app), and the executable paths."""
         files: dict[str, str | bytes] = {}
         execs: list[str] = []
@@ -230,7 +281,7 @@ class Repo:
             files[prefix + path] = data
             if mode == "100755":
                 execs.append(prefix + path)
-        for rel, data in self.git_files().items():
+        for rel, data in self.git_files(packed=packed).items():
             files[f"{prefix}.git/{rel}"] = data
         return files, tuple(execs)
 

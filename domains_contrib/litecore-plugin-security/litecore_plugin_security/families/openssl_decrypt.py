@@ -33,10 +33,12 @@ cands = [l.strip() for l in open("/app/vault/candidates.txt") if l.strip()] if o
 cands += re.findall(r"passphrase: (\S+)", open("/app/NOTES.md").read())
 os.makedirs("/app/decrypted", exist_ok=True)
 todo = dict(manifest)
+tried = {name: set() for name in manifest}  # a (file, passphrase) pair that failed once fails again
 while todo:
     progress = False
     for name, meta in sorted(todo.items()):
-        for pw in cands:
+        for pw in [c for c in cands if c not in tried[name]]:
+            tried[name].add(pw)
             args = ["openssl", "enc", "-d", "-" + meta["cipher"], "-pbkdf2", "-iter", str(meta["iter"]), "-pass", "pass:" + pw,
                     "-in", "/app/vault/" + name]
             if meta.get("armor"):
@@ -54,7 +56,7 @@ while todo:
                 continue
             out = "/app/decrypted/" + name[: -len(".enc")]
             open(out, "wb").write(data)
-            cands += re.findall(r"passphrase: (\S+)", data.decode("utf-8", "replace"))
+            cands = re.findall(r"passphrase: (\S+)", data.decode("utf-8", "replace")) + cands  # new hints first
             del todo[name]
             progress = True
             print("decrypted", name)
@@ -87,7 +89,7 @@ def generate(req: TaskRequest) -> TaskDraft:
         else:
             pw = cands[rng.randint(3, len(cands) - 1)]
             meta["cipher"] = rng.choice(["aes-256-cbc", "aes-128-cbc", "camellia-256-cbc"])
-            meta["iter"] = rng.choice([1000, 2000, 5000, 10000])
+            meta["iter"] = rng.choice([1000, 2000, 3000, 5000])  # every wrong guess pays the PBKDF2 rounds
             if i == 0:
                 meta["cipher"] = rng.choice(["chacha20", "aes-256-ctr"])  # wrong passwords "succeed" here
                 stream_pw = pw

@@ -14,11 +14,16 @@ PLACES = [("DE", "Berlin"), ("FR", "Lyon"), ("US", "Austin"), ("GB", "Leeds"), (
           ("CA", "Calgary"), ("SE", "Malmo")]
 HOSTS = ["api", "www", "portal", "auth", "metrics", "mail", "vpn", "git"]
 
-TESTS = r'''import datetime
+TESTS = r'''import base64
+import datetime
+import functools
 import json
 import os
 import pathlib
+import re
 import subprocess
+
+import pytest
 
 P = json.loads(r"""__PROFILE__""")
 TLS = pathlib.Path("/app/tls")
@@ -27,16 +32,52 @@ TLS = pathlib.Path("/app/tls")
 def ssl(*args):
     r = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
-    return r.stdout
+    return r
+
+
+def need(path):
+    """Fail fast (no openssl run, no traceback) when the agent never wrote the file."""
+    if not path.is_file():
+        pytest.fail(f"{path} is missing", pytrace=False)
+    return path
+
+
+def pem(text, label):
+    m = re.search(f"-----BEGIN {label}-----.*?-----END {label}-----", text, re.S)
+    assert m, f"no {label} in openssl output"
+    return m.group(0)
+
+
+@functools.lru_cache(maxsize=None)
+def info(kind, name):
+    """One openssl run per certificate/CSR (cached): subject, issuer, dates, public key, text dump."""
+    path = need(TLS / name)
+    args = [kind, "-in", str(path), "-noout", "-nameopt", "RFC2253", "-subject", "-pubkey", "-text"]
+    args += ["-issuer", "-startdate", "-enddate"] if kind == "x509" else ["-verify"]
+    r = ssl(*args)
+    out = {"text": r.stdout, "stderr": r.stderr, "pubkey": pem(r.stdout, "PUBLIC KEY")}
+    for line in r.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in ("subject", "issuer", "notBefore", "notAfter"):
+            out[key] = value.strip()
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def pubkey(name):
+    path = need(TLS / name)
+    return pem(ssl("pkey", "-in", str(path), "-pubout").stdout, "PUBLIC KEY")
+
+
+def crt(name="server.crt"):
+    return info("x509", name)
 
 
 def dn(text):
-    text = text.split("=", 1)[1].strip()
     return dict(part.split("=", 1) for part in text.split(","))
 
 
-def sans(kind, path):
-    text = ssl(kind, "-in", str(path), "-noout", "-text")
+def sans(text):
     after = text.split("X509v3 Subject Alternative Name:", 1)
     assert len(after) == 2, "no subjectAltName"
     line = after[1].strip().splitlines()[0]
@@ -48,73 +89,66 @@ def want_sans():
 
 
 def test_key_and_cert_match():
-    key_pub = ssl("pkey", "-in", str(TLS / "server.key"), "-pubout")
-    crt_pub = ssl("x509", "-in", str(TLS / "server.crt"), "-noout", "-pubkey")
-    assert key_pub == crt_pub
+    assert pubkey("server.key") == crt()["pubkey"]
 
 
 def test_subject():
-    got = dn(ssl("x509", "-in", str(TLS / "server.crt"), "-noout", "-subject", "-nameopt", "RFC2253"))
-    assert got == P["subject"]
+    assert dn(crt()["subject"]) == P["subject"]
 
 
 def test_subject_alt_names():
-    assert sans("x509", TLS / "server.crt") == want_sans()
+    assert sans(crt()["text"]) == want_sans()
 
 
 def test_validity_days():
     fmt = "%b %d %H:%M:%S %Y %Z"
-    start = ssl("x509", "-in", str(TLS / "server.crt"), "-noout", "-startdate").strip().split("=", 1)[1]
-    end = ssl("x509", "-in", str(TLS / "server.crt"), "-noout", "-enddate").strip().split("=", 1)[1]
-    a = datetime.datetime.strptime(" ".join(start.split()), fmt)
-    b = datetime.datetime.strptime(" ".join(end.split()), fmt)
+    a = datetime.datetime.strptime(" ".join(crt()["notBefore"].split()), fmt)
+    b = datetime.datetime.strptime(" ".join(crt()["notAfter"].split()), fmt)
     assert abs((b - a).total_seconds() - P["days"] * 86400) <= 86400
     assert a <= datetime.datetime.utcnow() + datetime.timedelta(hours=1)
 
 
 def test_key_type():
-    text = ssl("x509", "-in", str(TLS / "server.crt"), "-noout", "-text")
+    text = crt()["text"]
     if P["key"].startswith("rsa"):
         assert "rsaEncryption" in text and f"Public-Key: ({P['key'][3:]} bit)" in text
     else:
-        assert "id-ecPublicKey" in text and "P-256" in text
+        assert "id-ecPublicKey" in text and P["curve"] in text
 
 
 if P["level"] != "easy":
     def test_server_extensions():
-        text = ssl("x509", "-in", str(TLS / "server.crt"), "-noout", "-text")
+        text = crt()["text"]
         assert "CA:FALSE" in text
         assert "TLS Web Server Authentication" in text
 
     def test_csr():
-        csr = TLS / "server.csr"
-        ssl("req", "-in", str(csr), "-noout", "-verify")
-        assert dn(ssl("req", "-in", str(csr), "-noout", "-subject", "-nameopt", "RFC2253")) == P["subject"]
-        assert sans("req", csr) == want_sans()
-        assert ssl("req", "-in", str(csr), "-noout", "-pubkey") == ssl("pkey", "-in", str(TLS / "server.key"), "-pubout")
+        csr = info("req", "server.csr")
+        assert "verify OK" in csr["stderr"], csr["stderr"]
+        assert dn(csr["subject"]) == P["subject"]
+        assert sans(csr["text"]) == want_sans()
+        assert csr["pubkey"] == pubkey("server.key")
 
 if P["level"] == "hard":
     def test_signed_by_private_ca():
-        ca = TLS / "ca.crt"
-        ca_text = ssl("x509", "-in", str(ca), "-noout", "-text")
-        assert "CA:TRUE" in ca_text and "Certificate Sign" in ca_text
-        assert dn(ssl("x509", "-in", str(ca), "-noout", "-subject", "-nameopt", "RFC2253")) == P["ca_subject"]
-        assert ssl("x509", "-in", str(ca), "-noout", "-pubkey") == ssl("pkey", "-in", str(TLS / "ca.key"), "-pubout")
-        out = ssl("verify", "-CAfile", str(ca), str(TLS / "server.crt"))
+        ca = crt("ca.crt")
+        assert "CA:TRUE" in ca["text"] and "Certificate Sign" in ca["text"]
+        assert dn(ca["subject"]) == P["ca_subject"]
+        assert ca["pubkey"] == pubkey("ca.key")
+        out = ssl("verify", "-CAfile", str(TLS / "ca.crt"), str(TLS / "server.crt")).stdout
         assert "OK" in out
-        issuer = dn(ssl("x509", "-in", str(TLS / "server.crt"), "-noout", "-issuer", "-nameopt", "RFC2253"))
-        assert issuer == P["ca_subject"]
+        assert dn(crt()["issuer"]) == P["ca_subject"]
 
     def test_fullchain_and_key_modes():
-        text = (TLS / "fullchain.pem").read_text()
-        blocks = [b for b in text.split("-----END CERTIFICATE-----") if "BEGIN CERTIFICATE" in b]
-        assert len(blocks) == 2
-        fp = lambda pem: ssl("x509", "-noout", "-fingerprint", "-sha256", "-in", str(pem))
-        tmp = pathlib.Path("/tmp/_chain0.pem")
-        tmp.write_text(blocks[0] + "-----END CERTIFICATE-----\n")
-        assert fp(tmp) == fp(TLS / "server.crt")
-        tmp.write_text(blocks[1] + "-----END CERTIFICATE-----\n")
-        assert fp(tmp) == fp(TLS / "ca.crt")
+        def certs(name):
+            text = need(TLS / name).read_text()
+            blocks = re.findall("-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", text, re.S)
+            return [base64.b64decode("".join(b.split())) for b in blocks]
+
+        chain = certs("fullchain.pem")
+        assert len(chain) == 2
+        assert chain[0] == certs("server.crt")[0], "first block is not server.crt"
+        assert chain[1] == certs("ca.crt")[0], "second block is not ca.crt"
         for k in ("server.key", "ca.key"):
             assert os.stat(TLS / k).st_mode & 0o077 == 0, k
 '''
@@ -138,17 +172,18 @@ def generate(req: TaskRequest) -> TaskDraft:
     if rng.random() < 0.6:
         subject["OU"] = rng.choice(UNITS)
     days = rng.choice([30, 90, 180, 365, 397, 825])
-    key = "rsa2048" if level == "easy" else rng.choice(["rsa3072", "ec"])
+    # medium/hard ask for a non-default key; EC curves keep key generation cheap (RSA-3072 costs ~0.5 s CPU)
+    key = "rsa2048" if level == "easy" else rng.choice(["ec", "ec384"])
     ca_subject = {"C": c, "O": org, "CN": f"{org} Internal Root CA"}
     profile = {"subject": subject, "dns": dns, "ips": ips, "days": days, "key": key, "level": level,
-               "ca_subject": ca_subject}
+               "ca_subject": ca_subject, "curve": {"ec": "P-256", "ec384": "P-384"}.get(key, "")}
 
     order = ["C", "L", "O", "OU", "CN"]
     subj = "/" + "/".join(f"{k}={subject[k]}" for k in order if k in subject)
     ca_subj = "/" + "/".join(f"{k}={ca_subject[k]}" for k in ("C", "O", "CN"))
     san = ",".join([f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips])
-    newkey = {"rsa2048": "-newkey rsa:2048", "rsa3072": "-newkey rsa:3072",
-              "ec": "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1"}[key]
+    newkey = {"rsa2048": "-newkey rsa:2048", "ec": "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1",
+              "ec384": "-newkey ec -pkeyopt ec_paramgen_curve:secp384r1"}[key]
 
     fields = {"C": "country", "L": "locality", "O": "organisation", "OU": "organisational unit", "CN": "common name"}
     subj_lines = [f"{fields[k]} (`{k}`): `{subject[k]}`" for k in order if k in subject]
@@ -156,8 +191,8 @@ def generate(req: TaskRequest) -> TaskDraft:
             f"subjectAltName with DNS names {', '.join(f'`{d}`' for d in dns)} and IP addresses "
             f"{', '.join(f'`{i}`' for i in ips)} (nothing else)",
             f"valid for {days} days starting now",
-            {"rsa2048": "an RSA 2048-bit key", "rsa3072": "an RSA 3072-bit key",
-             "ec": "an ECDSA key on the P-256 (prime256v1) curve"}[key] + ", unencrypted, in /app/tls/server.key"]
+            {"rsa2048": "an RSA 2048-bit key", "ec": "an ECDSA key on the P-256 (prime256v1) curve",
+             "ec384": "an ECDSA key on the P-384 (secp384r1) curve"}[key] + ", unencrypted, in /app/tls/server.key"]
     if level != "easy":
         reqs.append("a leaf profile: basicConstraints `CA:FALSE` and extendedKeyUsage `serverAuth`")
         reqs.append("also keep the certificate signing request for the same key, subject and SANs in "
@@ -191,8 +226,8 @@ openssl req -new {newkey} -nodes -keyout server.key -out server.csr -subj '{subj
 printf '%s\\n' {' '.join(repr(x) for x in leaf_ext.split(chr(10)))} > leaf.ext
 openssl x509 -req -in server.csr -signkey server.key -out server.crt -days {days} -extfile leaf.ext""")
     else:
-        blocks.append(f"""# The private CA: self-signed, CA:TRUE, allowed to sign certificates
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj '{ca_subj}' \\
+        blocks.append(f"""# The private CA (an ECDSA P-256 key): self-signed, CA:TRUE, allowed to sign certificates
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -days 3650 -subj '{ca_subj}' \\
   -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign'""")
         blocks.append(f"""# Server key + CSR, then sign it with the CA using the leaf extensions
 openssl req -new {newkey} -nodes -keyout server.key -out server.csr -subj '{subj}' -addext 'subjectAltName={san}'

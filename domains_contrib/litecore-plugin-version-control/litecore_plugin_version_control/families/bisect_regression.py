@@ -320,7 +320,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     mod_path = f"{pkg}/{target.module}.py"
     fixed[mod_path] = (default_mode(mod_path), st.target_src(bad=False).encode())
     expected_tree = tree_sha(fixed)
-    files, execs = repo.app_files(proj)
+    files, execs = repo.app_files(proj, packed=True)
     files["probe.py"] = _probe(pkg, proj, target, cases)
     revert = d != "easy"
 
@@ -348,16 +348,21 @@ def generate(req: TaskRequest) -> TaskDraft:
     solve = f"""# Explore: look at the history shape and the probe
 cd /app/{proj} && git log --oneline --graph --decorate | head -60 && cat /app/probe.py
 
-# A bisect helper: exit 125 (skip) where the package cannot be imported, else the probe's verdict
-cat > /tmp/bisect_step.sh <<'EOF'
-#!/bin/bash
-python3 -c 'import sys; sys.path.insert(0, "/app/{proj}"); import {pkg}' >/dev/null 2>&1 || exit 125
-python3 /app/probe.py
+# A bisect helper, one interpreter per step: exit 125 (skip) where the package cannot be imported, else the
+# probe's verdict (-B: no stale bytecode as bisect swaps the sources underneath)
+cat > /tmp/bisect_step.py <<'EOF'
+import sys
+
+sys.path.insert(0, "/app/{proj}")
+try:
+    import {pkg}  # noqa: F401
+except Exception:
+    sys.exit(125)
+exec(open("/app/probe.py").read(), {{"__name__": "__main__"}})
 EOF
-chmod +x /tmp/bisect_step.sh
 
 # Bisect between the known-good tag and main
-cd /app/{proj} && git bisect start main {tag} && git bisect run /tmp/bisect_step.sh
+cd /app/{proj} && git bisect start main {tag} && git bisect run python3 -B /tmp/bisect_step.py
 
 # Record the culprit and end the bisect session
 git rev-parse refs/bisect/bad > /app/first_bad.txt && git bisect reset && git log -1 --stat $(cat /app/first_bad.txt)

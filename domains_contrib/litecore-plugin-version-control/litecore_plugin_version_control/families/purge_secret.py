@@ -111,7 +111,7 @@ def generate(req: TaskRequest) -> TaskDraft:
     expected = {b: {"tree": tree_sha(clean(repo.snapshot(repo.refs[f"refs/heads/{b}"]))),
                     "log": history(f"refs/heads/{b}")} for b in ("main", "develop")}
     tag_tree = tree_sha(clean(repo.snapshot(tag_at))) if tag_at else ""
-    files, execs = repo.app_files(proj)
+    files, execs = repo.app_files(proj, packed=True)
 
     tokens = [secret] + ([secret2] if secret2 else [])
     reqs = [f"`{leak_path}` must not exist in any commit reachable from any ref (branches, tags, and any "
@@ -133,14 +133,33 @@ def generate(req: TaskRequest) -> TaskDraft:
         "\n\nThe leaked value" + ("s are" if len(tokens) > 1 else " is") + ": "
         + ", ".join(f"`{t}`" for t in tokens[:1]) + (" (and a second token, find it yourself: it was added in "
         "a commit about deploy keys)" if d == "hard" else "") + ".\n")
-    sed = f"s/{secret}/REDACTED/g" + (f"; s/{secret2}/REDACTED/g" if secret2 else "")
-    grep_pat = "\\|".join(tokens)
-    if inline:
-        rewrite = (f"git filter-branch -f --tree-filter 'rm -f {leak_path}; grep -rlZ \"{grep_pat}\" . "
-                   f"| xargs -0 -r sed -i \"{sed}\"' --tag-name-filter cat -- --all")
-    else:
-        rewrite = (f"git filter-branch -f --index-filter 'git rm -q --cached --ignore-unmatch {leak_path}' "
-                   f"--tag-name-filter cat -- --all")
+    # git filter-branch spends ~20 ms of CPU per commit; stream the history once through fast-export/fast-import
+    # (what git filter-repo does) with a small filter that drops the file and redacts the tokens in every blob
+    scrub = f"""\"\"\"Filter a git fast-export stream: drop LEAK from every commit, redact TOKENS in every blob.\"\"\"
+import sys
+
+LEAK = b"{leak_path}"
+TOKENS = {[t.encode() for t in tokens]!r}
+src, out = sys.stdin.buffer, sys.stdout.buffer
+section = b""
+while line := src.readline():
+    word = line.split(b" ", 1)[0].strip()
+    if word in (b"blob", b"commit", b"tag", b"reset"):
+        section = word  # a new command starts
+    elif word == b"data":  # a payload of exactly N bytes: file contents or a message
+        data = src.read(int(line[5:]))
+        if section == b"blob":
+            for token in TOKENS:
+                data = data.replace(token, b"REDACTED")
+        line = b"data %d\\n" % len(data) + data
+    elif word in (b"M", b"D") and line.rstrip(b"\\n").split(b" ")[-1] == LEAK:
+        continue  # the file is never added (nor deleted) in the new history
+    out.write(line)
+"""
+
+    def rewrite(refs: str) -> str:
+        return f"git fast-export --signed-tags=strip {refs} | python3 /tmp/scrub.py | git fast-import --force --quiet"
+
     solve = f"""# Explore: where do the secrets live in history?
 cd /app/{proj} && git log --oneline --all --graph && git log --all --format='%h %s' -S '{secret}' && git log --all --oneline --name-status -- {leak_path}
 """
@@ -150,11 +169,15 @@ cd /app/{proj} && git log --oneline --all --graph && git log --all --format='%h 
 git log --all -p -i --grep='deploy' -- . | grep -n 'KEY' | head
 """
     solve += f"""
-# Rewrite every branch and tag (the filter runs on each commit)
-export FILTER_BRANCH_SQUELCH_WARNING=1 && {rewrite}
+# The history filter: drop the leaked file, redact the token text in every other file
+cat > /tmp/scrub.py <<'PYEOF'
+{scrub.rstrip()}
+PYEOF
 
-# Drop the backup refs filter-branch leaves behind
-git for-each-ref --format='%(refname)' refs/original | xargs -r -n1 git update-ref -d
+# Rewrite every branch and tag in one pass (no refs/original backups are left, unlike filter-branch), then
+# bring the checked-out main's index and worktree up to the rewritten tip
+{rewrite("--all")}
+git reset -q --hard
 """
     if d == "hard":
         solve += """
@@ -166,12 +189,12 @@ git reflog expire --expire=now --all && git gc -q --prune=now
 git grep -c '{secret}' $(git rev-list --all) ; git rev-list --all -- {leak_path} | wc -l; git status --short
 """
     if d == "easy":
-        wrong = solve.replace(" -- --all", " -- main")
+        wrong = solve.replace(rewrite("--all"), rewrite("main"))
     elif d == "medium":
-        wrong = solve.replace(rewrite, f"git filter-branch -f --index-filter 'git rm -q --cached --ignore-unmatch "
-                                       f"{leak_path}' --tag-name-filter cat -- --all")
+        wrong = solve.replace(f"TOKENS = {[t.encode() for t in tokens]!r}", "TOKENS = []")
     else:
         wrong = solve.replace("git reflog expire --expire=now --all && git gc -q --prune=now", "git gc -q")
+    assert wrong != solve
     tests = f"""import subprocess
 
 REPO = "/app/{proj}"
@@ -185,18 +208,14 @@ def git(*args, check=True):
     return subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True, check=check)
 
 
-def all_commits():
-    return git("rev-list", "--all").stdout.split()
-
-
 def test_file_gone_from_reachable_history():
     assert git("log", "--all", "--format=%H", "--", LEAK).stdout.strip() == ""
 
 
 def test_token_gone_from_reachable_trees():
-    for token in TOKENS:
-        r = git("grep", "-l", "-F", token, *all_commits(), check=False)
-        assert r.returncode == 1, r.stdout[:300]
+    patterns = [arg for token in TOKENS for arg in ("-e", token)]
+    r = git("grep", "-l", "-F", *patterns, *git("rev-list", "--all").stdout.split(), check=False)
+    assert r.returncode == 1, r.stdout[:300]
 
 
 def test_history_kept():
@@ -206,13 +225,14 @@ def test_history_kept():
 
 
 def test_trees_rewritten_exactly():
-    for branch, exp in EXPECTED.items():
-        assert git("rev-parse", f"{{branch}}^{{{{tree}}}}").stdout.strip() == exp["tree"], branch
+    trees = git("rev-parse", *(f"{{branch}}^{{{{tree}}}}" for branch in EXPECTED)).stdout.split()
+    assert dict(zip(EXPECTED, trees)) == {{branch: exp["tree"] for branch, exp in EXPECTED.items()}}
 
 
 def test_main_checked_out_and_worktree_clean():
-    assert git("symbolic-ref", "HEAD").stdout.strip() == "refs/heads/main"
-    assert git("status", "--porcelain").stdout.strip() == ""
+    status = git("status", "--porcelain=v2", "--branch").stdout.splitlines()
+    assert "# branch.head main" in status
+    assert [line for line in status if not line.startswith("# ")] == []
 """
     if inline:
         tests += """
