@@ -222,6 +222,7 @@ cd /app && python3 logstat.py sample.log && python3 logstat.py --min-level WARNI
         wrong = solve.replace("            return 2\n", "            return 1\n")
     test_files = {names[i]: text for i, (text, _) in enumerate(logs)}
     tests = f"""import json
+import os
 import subprocess
 import sys
 
@@ -229,20 +230,81 @@ import pytest
 
 CASES = {py_literal(cases)}
 
+# One interpreter compiles /app/logstat.py once and forks a child per case; each child runs it as
+# `python3 /app/logstat.py ARGS < STDIN` would (argv, sys.path[0], a fresh __main__, stdin, stdout and
+# stderr on fds 0-2, a 30 s alarm, SystemExit handling) without paying an interpreter start per case.
+RUNNER = '''
+import atexit, gc, json, os, signal, sys, traceback, types
+import argparse, collections, re, shutil  # loaded once: what such tools (and argparse's help formatter) import
+TOOL = "/app/logstat.py"
+with open(TOOL, "rb") as f:
+    code = compile(f.read(), TOOL, "exec")
+jobs, out = json.loads(sys.argv[1]), sys.argv[2]
+status = []
+gc.freeze()  # a child's garbage collections then leave (and do not copy) the runner's own objects
+for i, job in enumerate(jobs):
+    pid = os.fork()
+    if pid == 0:
+        for fd, path, flags in ((0, job["stdin"] or os.devnull, os.O_RDONLY),
+                                (1, f"{{out}}/{{i}}.out", os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+                                (2, f"{{out}}/{{i}}.err", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)):
+            f = os.open(path, flags, 0o644)
+            os.dup2(f, fd)
+            os.close(f)
+        signal.alarm(30)
+        main = types.ModuleType("__main__")
+        main.__file__, main.__cached__ = TOOL, None
+        sys.modules["__main__"] = main
+        sys.argv, sys.path[0], rc = [TOOL, *job["args"]], "/app", 0
+        try:
+            exec(code, main.__dict__)
+        except SystemExit as e:
+            if isinstance(e.code, int) or e.code is None:
+                rc = e.code or 0
+            else:
+                print(e.code, file=sys.stderr)
+                rc = 1
+        except BaseException:
+            traceback.print_exc()
+            rc = 1
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(rc & 255)
+    status.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+print(json.dumps(status))
+'''
 
-@pytest.mark.parametrize("case", CASES, ids=[" ".join(c["args"])[-60:] for c in CASES])
-def test_cli(case):
-    stdin = open("/tests/" + case["stdin"]).read() if case["stdin"] else ""
-    r = subprocess.run([sys.executable, "/app/logstat.py", *case["args"]], input=stdin, capture_output=True,
-                       text=True, timeout=30)
-    assert r.returncode == case["code"], r.stderr[-300:]
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    # (exit status, stdout, stderr) of every case
+    if not os.path.isfile("/app/logstat.py"):
+        pytest.fail("/app/logstat.py does not exist", pytrace=False)
+    out = tmp_path_factory.mktemp("runs")
+    jobs = [{{"args": c["args"], "stdin": c["stdin"] and "/tests/" + c["stdin"]}} for c in CASES]
+    p = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(jobs), str(out)],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30 * len(CASES) + 30)
+    assert p.returncode == 0, p.stderr[-1000:]
+    return [(rc, (out / f"{{i}}.out").read_text(), (out / f"{{i}}.err").read_text())
+            for i, rc in enumerate(json.loads(p.stdout))]
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=[" ".join(c["args"])[-60:] for c in CASES])
+def test_cli(i, runs):
+    case = CASES[i]
+    returncode, stdout, stderr = runs[i]
+    assert returncode == case["code"], stderr[-300:]
     if case["code"]:
-        assert r.stdout == "" and r.stderr.strip()
+        assert stdout == "" and stderr.strip()
     elif case["out"].startswith("{{"):
-        assert json.loads(r.stdout) == json.loads(case["out"])
-        assert list(json.loads(r.stdout).get("levels", {{}})) == list(json.loads(case["out"]).get("levels", {{}}))
+        assert json.loads(stdout) == json.loads(case["out"])
+        assert list(json.loads(stdout).get("levels", {{}})) == list(json.loads(case["out"]).get("levels", {{}}))
     else:
-        assert r.stdout.split("\\n") == case["out"].split("\\n")
+        assert stdout.split("\\n") == case["out"].split("\\n")
 """
     return TaskDraft(instruction=instruction, app_files={"sample.log": sample}, solve=solve, wrong_solve=wrong,
                      tests=tests, test_files=test_files, tags=("python", "cli", "argparse", "logs"),

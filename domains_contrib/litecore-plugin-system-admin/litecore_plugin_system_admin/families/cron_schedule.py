@@ -71,13 +71,12 @@ def day_matches(sched, day):
 def firing_calendar(schedules, year=2025):
     """For each day of the year, the sorted minutes-of-day when any of the schedules fires."""
     day = datetime.date(year, 1, 1)
-    out = []
+    out, union = [], {}  # days with the same matching schedules share one sorted union
     while day.year == year:
-        mins = set()
-        for s in schedules:
-            if day_matches(s, day):
-                mins |= s[0]
-        out.append(tuple(sorted(mins)))
+        key = tuple(i for i, s in enumerate(schedules) if day_matches(s, day))
+        if key not in union:
+            union[key] = tuple(sorted(set().union(*(schedules[i][0] for i in key))))
+        out.append(union[key])
         day += datetime.timedelta(days=1)
     return out
 
@@ -237,6 +236,8 @@ cat {target}
 
 import pathlib
 
+import pytest
+
 TARGET = pathlib.Path({target!r})
 SYSTEM = {system!r}
 JOBS = {json.dumps(spec, indent=1)}
@@ -244,6 +245,8 @@ ENV = {json.dumps(env)}
 
 
 def load():
+    if not TARGET.is_file():
+        pytest.fail(f"{{TARGET}} does not exist", pytrace=False)
     return read_crontab(TARGET.read_text(), SYSTEM)
 
 

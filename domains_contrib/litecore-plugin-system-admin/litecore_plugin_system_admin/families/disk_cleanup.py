@@ -104,7 +104,7 @@ def generate(req: TaskRequest) -> TaskDraft:
               "mkdir -p \"$d/cache\" \"$d/backups\" \"$d/keep\"\n"
               f"echo old > \"$d/cache/a.tmp\"; touch -d '{days + 3} days ago' \"$d/cache/a.tmp\"\n"
               "echo new > \"$d/cache/b.tmp\"\n"
-              + "".join(f"touch \"$d/backups/{dbs[0]}-2024010{i}.tar.gz\"\n" for i in range(1, keep + 3)))
+              + "touch" + "".join(f" \"$d/backups/{dbs[0]}-2024010{i}.tar.gz\"" for i in range(1, keep + 3)) + "\n")
     good = script(days, keep, d)
     solve = f"""# Build the example tree and look at it (ages, names)
 cd /app && cat make_sample.sh && rm -rf /tmp/sample && ./make_sample.sh /tmp/sample && find /tmp/sample -printf '%TY-%Tm-%Td %p\\n'
@@ -116,8 +116,8 @@ cat > /app/cleanup.sh <<'PY'
 PY
 chmod +x /app/cleanup.sh
 
-# Try it on the sample (a dry run first where supported)
-/app/cleanup.sh /tmp/sample --dry-run; /app/cleanup.sh /tmp/sample && find /tmp/sample
+# Try it on the sample{" (a dry run first)" if d == "hard" else ""}
+{"/app/cleanup.sh /tmp/sample --dry-run; " if d == "hard" else ""}/app/cleanup.sh /tmp/sample && find /tmp/sample
 """
     if d == "easy":
         bad = script(days, keep, d, tmp_glob="*.tmp*")
@@ -132,6 +132,8 @@ chmod +x /app/cleanup.sh
 import pathlib
 import subprocess
 import time
+
+import pytest
 
 DAYS = {days}
 KEEP = {keep}
@@ -181,6 +183,8 @@ def survivors(root):
 
 
 def run(root, *extra):
+    if not os.access("/app/cleanup.sh", os.X_OK):
+        pytest.fail("/app/cleanup.sh is missing or not executable", pytrace=False)
     r = subprocess.run(["/app/cleanup.sh", str(root), *extra], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
@@ -197,11 +201,18 @@ def expected(root):
     return sorted(set(survivors(root)) - gone), sorted(gone)
 
 
-def test_tmp_and_core_rules(tmp_path):
-    root = tmp_path / "vol"
+@pytest.fixture(scope="module")
+def cleaned(tmp_path_factory):
+    # one volume cleaned once, shared by the tests that only inspect the result
+    root = tmp_path_factory.mktemp("once") / "vol"
     build(root)
     want, _gone = expected(root)
     run(root)
+    return root, want
+
+
+def test_tmp_and_core_rules(cleaned):
+    root, want = cleaned
     got = survivors(root)
     for rel in want:
         if not rel.startswith("backups/"):
@@ -209,29 +220,23 @@ def test_tmp_and_core_rules(tmp_path):
     assert not [g for g in got if g not in want and not g.startswith("backups/")]
 
 
-def test_backup_retention(tmp_path):
-    root = tmp_path / "vol"
-    build(root)
-    run(root)
+def test_backup_retention(cleaned):
+    root, _want = cleaned
     for db, names in BACKUPS.items():
         assert sorted(p.name for p in (root / "backups").glob(db + "-*.tar.gz")) == sorted(names[-KEEP:])
     assert (root / "backups/README").exists()
 
 
-def test_protected_areas(tmp_path):
-    root = tmp_path / "vol"
-    build(root)
-    run(root)
+def test_protected_areas(cleaned):
+    root, _want = cleaned
     assert (root / "keep/ancient.tmp").exists() and (root / "keep/core").exists()
     assert (root / "data/link.tmp").is_symlink() and (root / "cache/new.tmp").exists()
 """
     if d != "easy":
         tests += """
 
-def test_empty_directories_pruned(tmp_path):
-    root = tmp_path / "vol"
-    build(root)
-    run(root)
+def test_empty_directories_pruned(cleaned):
+    root, _want = cleaned
     assert not (root / "cache/deep").exists()
     assert not (root / "spool").exists()
     assert (root / "backups").is_dir() and (root / "keep").is_dir() and (root / "crash").is_dir()

@@ -21,11 +21,10 @@ def script(size: int, keep: int, d: str, *, honor_size: bool = True, delay: bool
         '  [ -f "$log" ] || continue',
     ]
     if d == "hard":
-        lines.append('  grep -qxF "$(basename "$log")" "$dir/.norotate" 2>/dev/null && continue')
-    lines.append('  size=$(stat -c %s "$log")')
+        lines.append('  grep -qxF "${log##*/}" "$dir/.norotate" 2>/dev/null && continue')
+    lines.append('  read -r size perm <<< "$(stat -c \'%s %a\' "$log")"')
     lines.append('  [ "$size" -ge "$MIN" ] || continue' if honor_size else '  [ "$size" -gt 0 ] || continue')
     lines += [
-        '  perm=$(stat -c %a "$log")',
         '  rm -f "$log.$MAX" "$log.$MAX.gz"',
         '  for ((i = MAX - 1; i >= 1; i--)); do',
         '    [ -e "$log.$i" ] && mv "$log.$i" "$log.$((i + 1))"',
@@ -98,7 +97,10 @@ rm -rf /tmp/s && cp -a /app/sample /tmp/s && /app/rotate.sh /tmp/s && ls -la /tm
     tests = f"""import gzip
 import os
 import pathlib
+import shutil
 import subprocess
+
+import pytest
 
 SIZE = {size}
 KEEP = {keep}
@@ -141,42 +143,47 @@ def make_tree(root):
 
 
 def rotate(root):
+    if not os.access("/app/rotate.sh", os.X_OK):
+        pytest.fail("/app/rotate.sh is missing or not executable", pytrace=False)
     r = subprocess.run(["/app/rotate.sh", str(root)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_rotates_big_log_and_shifts_generations(tmp_path):
-    root = tmp_path / "logs"
+@pytest.fixture(scope="module")
+def rotated(tmp_path_factory):
+    # the test tree after one rotation, shared by the tests that only inspect it
+    root = tmp_path_factory.mktemp("once") / "logs"
     make_tree(root)
     rotate(root)
+    return root
+
+
+def test_rotates_big_log_and_shifts_generations(rotated):
+    root = rotated
     assert (root / f"{{BIG}}.log").read_text() == ""
     assert read_gen(root, BIG, 1) == "B" * SIZE
     for n in range(2, KEEP + 1):
         assert read_gen(root, BIG, n) == f"generation {{n - 1}} of {{BIG}}\\n"
 
 
-def test_retention_limit(tmp_path):
-    root = tmp_path / "logs"
-    make_tree(root)
-    rotate(root)
+def test_retention_limit(rotated):
+    root = rotated
     names = sorted(p.name for p in root.iterdir() if p.name.startswith(BIG + ".log."))
     assert names == sorted(gen_name(BIG, n) for n in range(1, KEEP + 1))
 
 
-def test_small_and_empty_untouched(tmp_path):
-    root = tmp_path / "logs"
-    make_tree(root)
-    rotate(root)
+def test_small_and_empty_untouched(rotated):
+    root = rotated
     assert (root / f"{{SMALL}}.log").read_text() == "s" * (SIZE - 1)
     assert (root / f"{{EMPTY}}.log").read_text() == ""
     assert not list(root.glob(f"{{SMALL}}.log.*")) and not list(root.glob(f"{{EMPTY}}.log.*"))
     assert (root / "notes.txt").read_text() == "N" * (SIZE * 3) and not list(root.glob("notes.txt.*"))
 
 
-def test_repeated_runs(tmp_path):
+def test_repeated_runs(rotated, tmp_path):
+    # a second rotation, on a copy of the once-rotated tree (modes and times kept)
     root = tmp_path / "logs"
-    make_tree(root)
-    rotate(root)
+    shutil.copytree(rotated, root)
     (root / f"{{FRESH}}.log").write_text("second\\n" * (SIZE // 7 + 1))
     rotate(root)
     assert read_gen(root, FRESH, 1) == "second\\n" * (SIZE // 7 + 1)
@@ -187,18 +194,14 @@ def test_repeated_runs(tmp_path):
     if d == "hard":
         tests += """
 
-def test_permissions_preserved(tmp_path):
-    root = tmp_path / "logs"
-    make_tree(root)
-    rotate(root)
+def test_permissions_preserved(rotated):
+    root = rotated
     assert (root / f"{BIG}.log").stat().st_mode & 0o777 == 0o640
     assert (root / f"{FRESH}.log").stat().st_mode & 0o777 == 0o600
 
 
-def test_norotate_respected(tmp_path):
-    root = tmp_path / "logs"
-    make_tree(root)
-    rotate(root)
+def test_norotate_respected(rotated):
+    root = rotated
     assert (root / f"{SKIPPED}.log").read_text() == "K" * (SIZE * 2)
     assert not list(root.glob(f"{SKIPPED}.log.*"))
 """

@@ -39,15 +39,14 @@ def script(max_restarts: int, base: float, d: str, *, off_by_one: bool = False, 
     return "\n".join(lines) + "\n"
 
 
-SERVICE = """#!/usr/bin/env python3
+SERVICE = """#!/bin/bash
 # fake service: fails a few times, then (maybe) runs; see notes in the task
-import os, sys, time
-state = sys.argv[1] if len(sys.argv) > 1 else '/tmp/flaky.state'
-with open(state, 'a') as fh:
-    fh.write(f'{time.time()} {os.getpid()}\\n')
-n = len(open(state).read().splitlines())
-print(f'flaky service run {n}', flush=True)
-sys.exit(0 if n >= 3 else 1)
+state=${1:-/tmp/flaky.state}
+echo "$EPOCHREALTIME $$" >> "$state"
+mapfile -t runs < "$state"
+echo "flaky service run ${#runs[@]}"
+if (( ${#runs[@]} >= 3 )); then exit 0; fi
+exit 1
 """
 
 
@@ -78,10 +77,10 @@ def generate(req: TaskRequest) -> TaskDraft:
                    f"We need a tiny supervisor for `{svc}`, which sometimes dies on startup.",
                    f"Write a process supervisor for the flaky `{svc}` worker.")
     instruction = (f"{intro} Write an executable bash script `/app/supervise.sh`:\n\n{bullets(reqs)}\n\n"
-                   "`/app/flaky.py STATEFILE` is a fake service to try it with (it fails twice, then succeeds).\n")
+                   "`/app/flaky.sh STATEFILE` is a fake service to try it with (it fails twice, then succeeds).\n")
     good = script(max_restarts, base, d)
     solve = f"""# Look at the fake service to know how it behaves
-cat /app/flaky.py; ls -la /app
+cat /app/flaky.sh; ls -la /app
 
 # Write the supervisor: loop, log start/exit lines, stop on success or after the restart budget,
 # back off exponentially, and forward SIGTERM to the child
@@ -91,7 +90,7 @@ SH
 chmod +x /app/supervise.sh
 
 # Try it against the fake service with a private log
-rm -f /tmp/st /tmp/sv.log && SUPERVISE_LOG=/tmp/sv.log /app/supervise.sh python3 /app/flaky.py /tmp/st; echo "rc=$?"; cat /tmp/sv.log
+rm -f /tmp/st /tmp/sv.log && SUPERVISE_LOG=/tmp/sv.log /app/supervise.sh /app/flaky.sh /tmp/st; echo "rc=$?"; cat /tmp/sv.log
 """
     if d == "easy":
         bad = script(max_restarts, base, d, off_by_one=True)
@@ -104,8 +103,9 @@ rm -f /tmp/st /tmp/sv.log && SUPERVISE_LOG=/tmp/sv.log /app/supervise.sh python3
 import pathlib
 import signal
 import subprocess
-import sys
 import time
+
+import pytest
 
 MAX = {max_restarts}
 BASE = {base}
@@ -113,27 +113,31 @@ BACKOFF = {d != "easy"!r}
 HARD = {d == "hard"!r}
 FAIL = {fail_code}
 
-SERVICE = '''import os, sys, time
-state, codes = sys.argv[1], [int(c) for c in sys.argv[2].split(",")]
-with open(state, "a") as fh:
-    fh.write(f"{{time.time()}} {{os.getpid()}}\\\\n")
-n = len(open(state).read().splitlines())
-code = codes[min(n - 1, len(codes) - 1)]
-if code < 0:
-    time.sleep(30)
-with open(state + ".exit", "a") as fh:
-    fh.write(f"{{time.time()}}\\\\n")
-sys.exit(code)
+# the supervised test service (bash: no interpreter start-up per run): SVC STATE CODES; run n appends
+# "<start time> <pid>" to STATE, exits with the n-th of the comma-separated CODES (the last one repeats)
+# and appends its exit time to STATE.exit; a negative code hangs (the pid becomes a sleep) until killed
+SERVICE = '''export LC_ALL=C
+IFS=, read -r -a codes <<< "$2"
+echo "$EPOCHREALTIME $$" >> "$1"
+mapfile -t runs < "$1"
+n=${{#runs[@]}}
+code=${{codes[-1]}}
+(( n <= ${{#codes[@]}} )) && code=${{codes[n - 1]}}
+(( code < 0 )) && exec sleep 30
+echo "$EPOCHREALTIME" >> "$1.exit"
+exit "$code"
 '''
 
 
 def launch(tmp_path, codes):
-    svc = tmp_path / "svc.py"
+    if not os.access("/app/supervise.sh", os.X_OK):
+        pytest.fail("/app/supervise.sh is missing or not executable", pytrace=False)
+    svc = tmp_path / "svc.sh"
     svc.write_text(SERVICE)
     log = tmp_path / "sup.log"
     state = tmp_path / "state"
     env = dict(os.environ, SUPERVISE_LOG=str(log))
-    proc = subprocess.Popen(["/app/supervise.sh", sys.executable, str(svc), str(state), codes], env=env,
+    proc = subprocess.Popen(["/app/supervise.sh", "bash", str(svc), str(state), codes], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, log, state
 
@@ -149,9 +153,16 @@ def test_success_after_failures(tmp_path):
                                             "start 3", "exit 3 0"]
 
 
-def test_gives_up_after_budget(tmp_path):
-    proc, log, state = launch(tmp_path, str(FAIL))
-    assert proc.wait(timeout=60) == FAIL
+@pytest.fixture(scope="module")
+def always_failing(tmp_path_factory):
+    # one supervised run of a command that always fails, shared by the budget and backoff tests
+    proc, log, state = launch(tmp_path_factory.mktemp("fail"), str(FAIL))
+    return proc.wait(timeout=60), log, state
+
+
+def test_gives_up_after_budget(always_failing):
+    code, log, state = always_failing
+    assert code == FAIL
     want = []
     for n in range(1, MAX + 2):
         want += [f"start {{n}}", f"exit {{n}} {{FAIL}}"]
@@ -168,9 +179,8 @@ def test_immediate_success(tmp_path):
     if d != "easy":
         tests += """
 
-def test_exponential_backoff(tmp_path):
-    proc, log, state = launch(tmp_path, str(FAIL))
-    proc.wait(timeout=60)
+def test_exponential_backoff(always_failing):
+    _code, _log, state = always_failing
     begun = [t for t, _pid in starts(state)]
     ended = [float(x) for x in pathlib.Path(str(state) + ".exit").read_text().split()]
     gaps = [begun[k] - ended[k - 1] for k in range(1, len(begun))]
@@ -208,8 +218,8 @@ def test_sigterm_stops_child(tmp_path):
 """
     return TaskDraft(
         instruction=instruction,
-        app_files={"flaky.py": SERVICE},
-        executables=("flaky.py",),
+        app_files={"flaky.sh": SERVICE},
+        executables=("flaky.sh",),
         solve=solve,
         wrong_solve=wrong,
         tests=tests,
