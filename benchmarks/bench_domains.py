@@ -1,6 +1,6 @@
 """Domain quality and throughput for docs/benchmarks.md.
 
-    python benchmarks/bench_domains.py [--per-domain 18] [--concurrency 2] [--out bench-out/domains.json]
+    python benchmarks/bench_domains.py [--per-domain 18] [--concurrency 4] [--out bench-out/domains.json]
 
 For every installed paper domain: generate N instances (families and difficulties cycled, fresh
 seeds) and validate each ONCE (oracle must earn 1, noop 0) on the local backend, so the pass rate
@@ -116,7 +116,7 @@ def validate_all(tasks: list[tuple[str, str, Task]], config: LocalConfig, concur
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-domain", type=int, default=18)
-    ap.add_argument("--concurrency", type=int, default=2)
+    ap.add_argument("--concurrency", type=int, default=4, help="sandboxes at once (the pipeline default)")
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--skip-baseline", action="store_true", help="measure litecore's default only")
     ap.add_argument("--out", type=Path, default=Path("bench-out/domains.json"))

@@ -55,8 +55,10 @@ class RunConfig:
     output: str = "runs/quickstart"
     #: Seed for planning the run (which domains, families, difficulties, instance seeds).
     seed: int = 0
-    #: Sandboxes running at once (validation, rollouts).
-    concurrency: int = attrs.field(default=2, validator=_positive)
+    #: Sandboxes running at once (validation, rollouts). Validation is CPU-bound, but checks also
+    #: wait (services starting, timed tests), so a few more than the cores keeps them busy: on the
+    #: 2-core reference machine 4 validates 4.4 environments/s where 2 does 3.5.
+    concurrency: int = attrs.field(default=4, validator=_positive)
     #: Stages to run, in order.
     stages: list[str] = attrs.field(factory=lambda: ["generate", "validate", "rollout", "export"])
 
