@@ -7,7 +7,7 @@ Measures, in one run:
 - exec round trip (fresh shell) and session round trip, against the baseline of a fresh bwrap
   per command (what a naive backend does);
 - the quickstart pipeline (generate, validate x2, oracle rollouts, export) for --count
-  environments at concurrency 2, against the same run at concurrency 1.
+  environments at the default concurrency, against the same run at concurrency 1.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 import attrs
 
 from litecore.builtins.sandbox_local import LocalBackend
-from litecore.config import PipelineConfig
+from litecore.config import PipelineConfig, RunConfig
 from litecore.pipeline import Pipeline
 from litecore.plugins import PluginManager
 from litecore.testing import make_task
@@ -104,7 +104,7 @@ def main() -> None:
         os.environ.setdefault("LITECORE_CACHE_DIR", str(Path(tmp) / "cache"))
         result = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
         result["sandbox"] = bench_sandbox(Path(tmp) / "sbx", args.n)
-        result["quickstart"] = bench_pipeline(Path(tmp), args.count, 2)
+        result["quickstart"] = bench_pipeline(Path(tmp), args.count, RunConfig().concurrency)
         if not args.skip_baseline_pipeline:
             result["quickstart_concurrency_1"] = bench_pipeline(Path(tmp), args.count, 1)
             result["quickstart_speedup_vs_serial"] = round(
