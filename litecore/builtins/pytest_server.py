@@ -120,7 +120,7 @@ def run_tests(req: dict) -> None:
     out = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(out, 1)
     os.dup2(out, 2)
-    os.closerange(3, 1 << 16)
+    os.closerange(3, max(1 << 16, os.sysconf("SC_OPEN_MAX")))
     os.environ.clear()
     os.environ.update(req["env"])
     os.chdir(req["cwd"])
@@ -128,8 +128,8 @@ def run_tests(req: dict) -> None:
     sys.argv = [os.path.join(os.path.dirname(pytest.__file__), "__main__.py"), *req["args"]]
     try:
         code = pytest.console_main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    except SystemExit as exc:  # as the interpreter would exit: None is 0, any other object 1
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(int(code))
