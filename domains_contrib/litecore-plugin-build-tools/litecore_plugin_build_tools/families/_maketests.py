@@ -26,6 +26,14 @@ def make(proj, *args, check=True):
     return r
 
 
+def built_ok(built):
+    """The shared build's folder (the first item of the build fixture's value); fails the calling
+    test if that build failed (its result is the second item)."""
+    proj, r = built[0], built[1]
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return proj
+
+
 def age_tree(root, when):
     """Give every file the same old mtime, so make sees a fully up-to-date tree."""
     for dirpath, _dirs, files in os.walk(root):

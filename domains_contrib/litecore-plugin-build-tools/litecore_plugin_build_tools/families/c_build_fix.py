@@ -203,12 +203,6 @@ def built(tmp_path_factory):
     return proj, r, log
 
 
-def built_ok(built):
-    proj, r, _ = built
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return proj
-
-
 def test_builds_from_clean(built):
     built_ok(built)
 

@@ -205,12 +205,6 @@ def built(tmp_path_factory):
     return proj, make(proj, check=False)
 
 
-def built_ok(built):
-    proj, r = built
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return proj
-
-
 def test_build_output(built):
     assert run_prog(built_ok(built)) == EXPECTED
 

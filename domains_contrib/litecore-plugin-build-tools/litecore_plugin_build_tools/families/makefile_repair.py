@@ -146,12 +146,6 @@ def built(tmp_path_factory):
     return proj, make(proj, "-j4", check=False)
 
 
-def built_ok(built):
-    proj, r = built
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return proj
-
-
 def test_parallel_build_from_scratch(built):
     assert run_prog(built_ok(built)) == EXPECTED
 

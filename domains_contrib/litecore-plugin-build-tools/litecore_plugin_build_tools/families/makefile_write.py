@@ -121,12 +121,6 @@ def built(tmp_path_factory):
     return proj, make(proj, check=False)
 
 
-def built_ok(built):
-    proj, r = built
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return proj
-
-
 def test_build_and_output(built):
     proj = built_ok(built)
     out = subprocess.run([str(proj / "bin" / PROG)], capture_output=True, text=True, timeout=20)
