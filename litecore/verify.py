@@ -103,13 +103,18 @@ def _commands(test_sh: str) -> list[str]:
     return [ln.strip() for ln in joined.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
 
+@functools.cache
+def _standard_commands() -> tuple[str, ...]:
+    return tuple(_commands(standard_test_sh()))
+
+
 def pytest_args_of(test_sh: str) -> tuple[str, ...] | None:
     """The pytest arguments if ``test_sh`` is litecore's standard runner, else None.
 
     Any version of it counts (datasets made by older litecore): the commands must be the
     standard ones, and only the pytest command's arguments (plain words) and comments may differ.
     """
-    ours, theirs = _commands(standard_test_sh()), _commands(test_sh)
+    ours, theirs = _standard_commands(), _commands(test_sh)
     if len(ours) != len(theirs):
         return None
     args: tuple[str, ...] | None = None

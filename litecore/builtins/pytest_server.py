@@ -82,7 +82,7 @@ def enter_sandbox(req: dict) -> None:
 
 
 def _take_capabilities(caps: dict[str, int]) -> None:
-    """Make this process's capability sets those of the sandbox's PID 1 (``CapBnd``... masks)."""
+    """Make this process's capability sets those of the sandbox's shell (``CapBnd``... masks)."""
     libc = _libc()
     with open("/proc/sys/kernel/cap_last_cap") as fh:
         last = int(fh.read())
